@@ -1,0 +1,165 @@
+"""The ``awsir`` command line: thin commands over library functions.
+
+Output goes to stdout (tables, cards, JSON); warnings and errors go to stderr so that
+``--json`` output stays parseable. Every string taken from a card is printed as plain text,
+never as Rich markup: plugin cards are not trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from awsir import __version__
+from awsir.catalog import (
+    LISTING,
+    Catalog,
+    Source,
+    as_text,
+    field_rows,
+    find_answers,
+    load_catalog,
+    title_at,
+    value_at,
+)
+
+app = typer.Typer(
+    name="awsir",
+    help="AWS incident readiness and response: know your logs before you need them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_show_locals=False,
+)
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"awsir {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """AWS incident readiness and response: know your logs before you need them."""
+
+
+def _warn_problems(catalog: Catalog) -> None:
+    for problem in catalog.problems:
+        err.print(Text(f"warning: skipped a broken source definition:\n{problem}", style="yellow"))
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _listing(sources: list[Source], title: str, extra: dict[str, list[str]] | None = None) -> None:
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    table.add_column("ID", style="bold cyan", no_wrap=True)
+    for path in LISTING:
+        table.add_column(title_at(path), overflow="fold")
+    if extra:
+        table.add_column("Answers", overflow="fold")
+    for source in sources:
+        cells = [Text(source.id)] + [Text(as_text(value_at(source.card, p))) for p in LISTING]
+        if extra:
+            cells.append(Text("\n".join(extra[source.id])))
+        table.add_row(*cells)
+    out.print(table)
+
+
+def _card(source: Source) -> None:
+    out.print(Text(f"{source.card.title}  ({source.id})", style="bold"))
+    if source.unit.provider != "awsir":
+        out.print(Text(f"provided by {source.unit.provider}", style="dim"))
+    table = Table(show_header=False, box=None, pad_edge=False, expand=False)
+    table.add_column(style="bold", no_wrap=True, vertical="top")
+    table.add_column(overflow="fold")
+    for label, value in field_rows(source.card):
+        if isinstance(value, list) and len(value) > 1:
+            shown = "\n".join(f"• {as_text(v)}" for v in value)
+        else:
+            shown = as_text(value)
+        table.add_row(Text(label), Text(shown))
+    out.print(table)
+
+
+@app.command("sources")
+def sources_command(
+    source_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="Show the whole card of this source.", show_default=False),
+    ] = None,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            "--answers",
+            "-a",
+            metavar="TEXT",
+            help="Find the sources that answer an incident question, e.g. 'dns' or 's3 object'.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output with every card field.")
+    ] = False,
+) -> None:
+    """The catalog of AWS log sources: what each records, where it goes, how to turn it on.
+
+    Without arguments, lists every source (id, title, log type, on by default, latency,
+    destinations). With an ID, shows that source's whole card. With --answers, ranks the
+    sources whose incident questions match the words given.
+    """
+    catalog = load_catalog()
+    _warn_problems(catalog)
+    if source_id is not None and answers is not None:
+        err.print("error: give either a source ID or --answers, not both")
+        raise typer.Exit(2)
+    if source_id is not None:
+        source = catalog.sources.get(source_id)
+        if source is None:
+            near = catalog.close_matches(source_id)
+            hint = f" Did you mean: {', '.join(near)}?" if near else ""
+            err.print(
+                Text(f"error: no log source {source_id!r}.{hint} Run 'awsir sources' to list all.")
+            )
+            raise typer.Exit(2)
+        if as_json:
+            _print_json(source.to_dict())
+        else:
+            _card(source)
+        return
+    if answers is not None:
+        found = find_answers(catalog, answers)
+        if as_json:
+            _print_json([{**a.source.to_dict(), "matched_questions": a.questions} for a in found])
+        elif not found:
+            err.print(Text(f"No source's questions or description match {answers!r}."))
+        else:
+            title = f"Sources that answer {answers!r} (best first)"
+            _listing([a.source for a in found], title, {a.source.id: a.questions for a in found})
+        if not found:
+            raise typer.Exit(1)
+        return
+    everything = list(catalog)
+    if as_json:
+        _print_json([s.to_dict() for s in everything])
+    else:
+        _listing(everything, f"{len(everything)} AWS log sources (awsir sources ID for a card)")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,63 @@
+"""Read YAML unit definitions with YAML 1.2 booleans and line numbers for error messages.
+
+Why not plain ``yaml.safe_load``: PyYAML implements YAML 1.1, where ``yes``, ``no``, ``on`` and
+``off`` are booleans. The catalog says "enabled by default: no" and means the word, so only
+``true``/``false`` are booleans here (as in YAML 1.2). Errors must name the file, the line and the
+field, so the node tree is kept to map a field path back to its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class UnitLoader(yaml.SafeLoader):
+    """SafeLoader whose implicit booleans are only ``true`` and ``false``."""
+
+
+UnitLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+UnitLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class YamlError(ValueError):
+    """A YAML file that cannot be read, with the file and line in the message."""
+
+
+def load(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Return the parsed document and its node tree (for :func:`line_of`)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=UnitLoader)
+        data = yaml.load(text, Loader=UnitLoader)  # noqa: S506 - UnitLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlError(f"{where}: invalid YAML: {problem}") from None
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest node along ``loc`` (a pydantic error location)."""
+    best = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        if node is None:
+            break
+        best = node.start_mark.line + 1
+    return best
