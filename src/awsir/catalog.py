@@ -30,13 +30,20 @@ class Source:
     card: SourceCard
     unit: Unit
 
+    def card_value(self, path: str) -> Any:
+        """The value at a dotted card path, e.g. ``delivery.latency``."""
+        return value_at(self.card, path)
+
     def to_dict(self) -> dict[str, Any]:
         """The card as plain JSON-ready data, with its id and provider first."""
         return {"id": self.id, "provider": self.unit.provider, **self.card.model_dump(mode="json")}
 
 
-def load_source(unit: Unit) -> Source:
-    """Parse and validate one card; raise :class:`CatalogError` listing every problem."""
+def load_source(unit: Unit, known_ids: set[str] | None = None) -> Source:
+    """Parse and validate one card; raise :class:`CatalogError` listing every problem.
+
+    ``known_ids``, when given, are the ids ``related`` may name.
+    """
     try:
         data, node = yamlio.load(unit.path)
     except (OSError, yamlio.YamlError) as exc:
@@ -53,6 +60,14 @@ def load_source(unit: Unit) -> Source:
             line = yamlio.line_of(node, loc)
             lines.append(f"{unit.path}:{line}: {where}: {err['msg']}")
         raise CatalogError("\n".join(lines)) from None
+    unknown = [
+        f"{unit.path}:{yamlio.line_of(node, ['related', i])}: related.{i}: "
+        f"unknown source id {rid!r}"
+        for i, rid in enumerate(card.related)
+        if known_ids is not None and rid not in known_ids
+    ]
+    if unknown:
+        raise CatalogError("\n".join(unknown))
     return Source(unit.id, card, unit)
 
 
@@ -78,25 +93,23 @@ def load_catalog(registry: Registry | None = None) -> Catalog:
     """Every source of the registry that validates; the others become ``problems``."""
     registry = registry or default_registry()
     catalog = Catalog(problems=list(registry.problems_of("sources")))
-    for unit in registry.of("sources").values():
+    units = registry.of("sources")
+    for unit in units.values():
         try:
-            catalog.sources[unit.id] = load_source(unit)
+            catalog.sources[unit.id] = load_source(unit, known_ids=set(units))
         except CatalogError as exc:
             catalog.problems.append(str(exc))
-    for source in catalog:
-        for i, other in enumerate(source.card.related):
-            if other not in catalog.sources:
-                catalog.problems.append(
-                    f"{source.unit.path}: related.{i}: unknown source id {other!r}"
-                )
     return catalog
 
 
 # --- "which source answers my question?" -------------------------------------------------------
 
 _STOP = frozenset(
-    "a an and are as at by did do does for from how i in is it my of on or the to was were what "
-    "when where which who whom whose why with".split()
+    {
+        *("a", "an", "and", "are", "as", "at", "by", "did", "do", "does", "for", "from", "how"),
+        *("i", "in", "is", "it", "my", "of", "on", "or", "the", "to", "was", "were", "what"),
+        *("when", "where", "which", "who", "whom", "whose", "why", "with"),
+    }
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -157,15 +170,24 @@ def find_answers(catalog: Catalog, query: str) -> list[Answer]:
     return sorted(results, key=lambda a: (-a.score, a.source.id))
 
 
-def field_rows(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(label, value) pairs of a card in schema order, labels taken from the schema's titles."""
+GROUP = object()
+"""Value of a heading row in :func:`field_rows`."""
+
+
+def field_rows(model: BaseModel, depth: int = 0) -> Iterator[tuple[int, str, Any]]:
+    """(depth, label, value) rows of a card in schema order, labels from the schema's titles.
+
+    A nested group (delivery, retention...) yields a heading row whose value is :data:`GROUP`,
+    then its fields one level deeper.
+    """
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         label = info.title or name.replace("_", " ").capitalize()
         if isinstance(value, BaseModel):
-            yield from field_rows(value, f"{prefix}{label} · " if prefix else f"{label} · ")
+            yield depth, label, GROUP
+            yield from field_rows(value, depth + 1)
         else:
-            yield f"{prefix}{label}", value
+            yield depth, label, value
 
 
 LISTING = ("title", "log_type", "default.enabled", "delivery.latency", "destinations")
@@ -190,4 +212,4 @@ def as_text(value: Any) -> str:
     """One-line text of a card value (lists joined with commas)."""
     if isinstance(value, list | tuple):
         return ", ".join(as_text(v) for v in value)
-    return "" if value is None else str(value)
+    return "none documented" if value is None else str(value)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from awsir import __version__
 from awsir.catalog import (
+    GROUP,
     LISTING,
     Catalog,
     Source,
@@ -25,7 +26,6 @@ from awsir.catalog import (
     find_answers,
     load_catalog,
     title_at,
-    value_at,
 )
 
 app = typer.Typer(
@@ -59,7 +59,7 @@ def root(
 
 def _warn_problems(catalog: Catalog) -> None:
     for problem in catalog.problems:
-        err.print(Text(f"warning: skipped a broken source definition:\n{problem}", style="yellow"))
+        err.print(Text(f"warning: {problem}", style="yellow"))
 
 
 def _print_json(data: Any) -> None:
@@ -74,7 +74,7 @@ def _listing(sources: list[Source], title: str, extra: dict[str, list[str]] | No
     if extra:
         table.add_column("Answers", overflow="fold")
     for source in sources:
-        cells = [Text(source.id)] + [Text(as_text(value_at(source.card, p))) for p in LISTING]
+        cells = [Text(source.id)] + [Text(as_text(source.card_value(p))) for p in LISTING]
         if extra:
             cells.append(Text("\n".join(extra[source.id])))
         table.add_row(*cells)
@@ -88,12 +88,15 @@ def _card(source: Source) -> None:
     table = Table(show_header=False, box=None, pad_edge=False, expand=False)
     table.add_column(style="bold", no_wrap=True, vertical="top")
     table.add_column(overflow="fold")
-    for label, value in field_rows(source.card):
+    for depth, label, value in field_rows(source.card):
+        if value is GROUP:
+            table.add_row(Text("  " * depth + label, style="underline"), Text(""))
+            continue
         if isinstance(value, list) and len(value) > 1:
             shown = "\n".join(f"• {as_text(v)}" for v in value)
         else:
             shown = as_text(value)
-        table.add_row(Text(label), Text(shown))
+        table.add_row(Text("  " * depth + label), Text(shown))
     out.print(table)
 
 
@@ -101,7 +104,9 @@ def _card(source: Source) -> None:
 def sources_command(
     source_id: Annotated[
         str | None,
-        typer.Argument(metavar="[ID]", help="Show the whole card of this source.", show_default=False),
+        typer.Argument(
+            metavar="[ID]", help="Show the whole card of this source.", show_default=False
+        ),
     ] = None,
     answers: Annotated[
         str | None,

@@ -30,7 +30,7 @@ BUILTIN = "awsir"
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of unit: where built-ins live, which entry-point group adds more, how ids are named."""
+    """A kind of unit: where built-ins live, which entry-point group adds more, how ids read."""
 
     name: str
     group: str
@@ -111,9 +111,7 @@ def _walk(kind: Kind, provider: Provider, registry: Registry) -> None:
                 continue
             unit_id = kind.id_of(rel)
             if not _ID.match(unit_id):
-                problems.append(
-                    f"{path}: id {unit_id!r} (from the path) must match {_ID.pattern}"
-                )
+                problems.append(f"{path}: id {unit_id!r} (from the path) must match {_ID.pattern}")
                 continue
             if unit_id in found:
                 other = found[unit_id]

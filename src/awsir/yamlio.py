@@ -37,8 +37,12 @@ def load(path: Path) -> tuple[Any, yaml.Node | None]:
     """Return the parsed document and its node tree (for :func:`line_of`)."""
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=UnitLoader)
-        data = yaml.load(text, Loader=UnitLoader)  # noqa: S506 - UnitLoader is a SafeLoader
+        loader = UnitLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -48,16 +52,21 @@ def load(path: Path) -> tuple[Any, yaml.Node | None]:
 
 
 def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest node along ``loc`` (a pydantic error location)."""
+    """1-based line of the deepest field along ``loc`` (a pydantic error location).
+
+    For a mapping key the line is where the key is written, so a missing sub-field points at
+    its parent's key.
+    """
     best = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == key), None)
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
+                break
+            best, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            best = node.start_mark.line + 1
         else:
             break
-        if node is None:
-            break
-        best = node.start_mark.line + 1
     return best

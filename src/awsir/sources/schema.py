@@ -98,7 +98,7 @@ class Enable(Strict):
 
 
 class Organizations(Strict):
-    supported: YesNoPartly = Field(title="Organizations support")
+    supported: YesNoPartly = Field(title="Supported")
     how: Text = Field(title="How", description="Organization-wide set-up, or why there is none.")
 
 
@@ -106,7 +106,7 @@ class Scope(Strict):
     resources: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
         title="Covers", min_length=1, description="What one configuration covers, as snake_case."
     )
-    organizations: Organizations
+    organizations: Organizations = Field(title="AWS Organizations")
 
 
 class Regionality(Strict):
@@ -143,24 +143,26 @@ class SourceCard(Strict):
     service: Text = Field(title="AWS service")
     records: Text = Field(title="What it records", min_length=40)
     log_type: LogType = Field(title="Log type")
-    format: Format
-    delivery: Delivery
+    format: Format = Field(title="Format")
+    delivery: Delivery = Field(title="Delivery")
     destinations: list[Destination] = Field(title="Destinations", min_length=1)
-    default: Default
-    enable: Enable
-    scope: Scope
-    region: Regionality
+    default: Default = Field(title="On by default")
+    enable: Enable = Field(title="How to enable")
+    scope: Scope = Field(title="Scope")
+    region: Regionality = Field(title="Region")
     resource_id: Text = Field(title="Resource ID / ARN format")
     sharing: Text = Field(title="Sharing across accounts")
-    retention: Retention
-    encryption: Encryption
+    retention: Retention = Field(title="Retention")
+    encryption: Encryption = Field(title="Encryption")
     residency: Text = Field(title="Data residency")
-    cost: Cost
+    cost: Cost = Field(title="Cost")
     available_since: Text = Field(title="Available since")
     limits: list[Text] = Field(title="Exceptions and limits", min_length=1)
     answers: list[Text] = Field(title="Incident questions it answers", min_length=1)
     related: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
-        title="Related sources", min_length=1, description="Ids of sources that complement this one."
+        title="Related sources",
+        min_length=1,
+        description="Ids of sources that complement this one.",
     )
     docs: list[Annotated[HttpUrl, AfterValidator(_aws_doc)]] = Field(
         title="AWS documentation", min_length=1

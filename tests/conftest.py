@@ -1,0 +1,41 @@
+"""Shared helpers: run the real ``awsir`` CLI as a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def run_awsir(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m awsir ARGS`` in a fresh interpreter, wide terminal, no colour codes."""
+    full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "awsir", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The real CLI in a subprocess: ``cli("sources", "--json")``."""
+    return run_awsir
+
+
+@pytest.fixture(scope="session")
+def catalog_json() -> list[dict]:
+    """Every built-in card exactly as ``awsir sources --json`` prints it."""
+    result = run_awsir("sources", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
