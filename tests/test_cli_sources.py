@@ -75,13 +75,12 @@ def test_answers_finds_the_right_sources(cli, question, expected):
 
 
 def test_answers_ranks_questions_above_mentions(cli):
-    ids = [s["id"] for s in json.loads(cli("sources", "-a", "dns", "--json").stdout)]
-    assert (
-        ids.index("route53_resolver_query") < ids.index("cloudtrail_trail")
-        if "cloudtrail_trail" in ids
-        else True
-    )
-    assert ids[0] in {"route53_resolver_query", "route53_public_query"}
+    """Sources that list a DNS question come before ones that merely mention DNS."""
+    found = json.loads(cli("sources", "-a", "dns", "--json").stdout)
+    ids = [s["id"] for s in found]
+    assert set(ids[:2]) == {"route53_resolver_query", "route53_public_query"}
+    asks = [any("dns" in q.lower() for q in s["answers"]) for s in found]
+    assert asks == sorted(asks, reverse=True), "a DNS question outranks a mention"
 
 
 def test_answers_table_shows_matching_questions(cli):
@@ -107,3 +106,12 @@ def test_help_and_version(cli):
     assert "--answers" in help_text and "--json" in help_text
     assert cli("--version").stdout.startswith("awsir ")
     assert cli().returncode in (0, 2)  # no args: help
+
+
+def test_type_filters_listings_and_answers(cli):
+    network = json.loads(cli("sources", "--type", "network", "--json").stdout)
+    assert network and {s["log_type"] for s in network} == {"network"}
+    assert "vpc_flow" in {s["id"] for s in network}
+    dns_in_network = json.loads(cli("sources", "-t", "network", "-a", "dns", "--json").stdout)
+    assert all(s["log_type"] == "network" for s in dns_in_network)
+    assert cli("sources", "--type", "nonsense").returncode == 2

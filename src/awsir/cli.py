@@ -27,6 +27,7 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
+from awsir.sources.schema import LogType
 
 app = typer.Typer(
     name="awsir",
@@ -118,6 +119,10 @@ def sources_command(
             show_default=False,
         ),
     ] = None,
+    log_type: Annotated[
+        LogType | None,
+        typer.Option("--type", "-t", help="Only sources of this log type.", show_default=False),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable output with every card field.")
     ] = False,
@@ -126,7 +131,8 @@ def sources_command(
 
     Without arguments, lists every source (id, title, log type, on by default, latency,
     destinations). With an ID, shows that source's whole card. With --answers, ranks the
-    sources whose incident questions match the words given.
+    sources whose incident questions match the words given. Exit code 2 for an unknown ID,
+    1 when --answers finds nothing.
     """
     catalog = load_catalog()
     _warn_problems(catalog)
@@ -147,6 +153,8 @@ def sources_command(
         else:
             _card(source)
         return
+    if log_type is not None:
+        catalog.sources = {k: s for k, s in catalog.sources.items() if s.card.log_type == log_type}
     if answers is not None:
         found = find_answers(catalog, answers)
         if as_json:
@@ -160,10 +168,11 @@ def sources_command(
             raise typer.Exit(1)
         return
     everything = list(catalog)
+    kind = f"{log_type.value} " if log_type else ""
     if as_json:
         _print_json([s.to_dict() for s in everything])
     else:
-        _listing(everything, f"{len(everything)} AWS log sources (awsir sources ID for a card)")
+        _listing(everything, f"{len(everything)} AWS {kind}log sources (awsir sources ID: a card)")
 
 
 def main() -> None:

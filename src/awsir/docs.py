@@ -7,7 +7,9 @@ stale (the test suite does the same).
 from __future__ import annotations
 
 import argparse
+import enum
 import sys
+import typing
 from pathlib import Path
 
 from awsir.catalog import GROUP, LISTING, Catalog, as_text, field_rows, load_catalog, title_at
@@ -20,12 +22,21 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _choices(annotation: object) -> str:
+    """' (one of: a, b)' for enum-typed fields, including lists and optionals of enums."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return " (one of: " + ", ".join(f"`{m.value}`" for m in candidate) + ")"
+    return ""
+
+
 def _schema_rows(model: type = SourceCard, depth: int = 0) -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
         nested = info.annotation if isinstance(info.annotation, type) else None
         desc = info.description or ""
-        rows.append(f"{'  ' * depth}- `{name}` — {info.title}{': ' + desc if desc else ''}")
+        label = f"{info.title}{_choices(info.annotation)}"
+        rows.append(f"{'  ' * depth}- `{name}` — {label}{': ' + desc if desc else ''}")
         if nested is not None and hasattr(nested, "model_fields"):
             rows.extend(_schema_rows(nested, depth + 1))
     return rows
