@@ -12,6 +12,8 @@ import sys
 import typing
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from awsir.catalog import GROUP, LISTING, Catalog, as_text, field_rows, load_catalog, title_at
 from awsir.sources.schema import SourceCard
 
@@ -30,14 +32,14 @@ def _choices(annotation: object) -> str:
     return ""
 
 
-def _schema_rows(model: type = SourceCard, depth: int = 0) -> list[str]:
+def _schema_rows(model: type[BaseModel] = SourceCard, depth: int = 0) -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
-        nested = info.annotation if isinstance(info.annotation, type) else None
         desc = info.description or ""
         label = f"{info.title}{_choices(info.annotation)}"
         rows.append(f"{'  ' * depth}- `{name}` — {label}{': ' + desc if desc else ''}")
-        if nested is not None and hasattr(nested, "model_fields"):
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
             rows.extend(_schema_rows(nested, depth + 1))
     return rows
 
