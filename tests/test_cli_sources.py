@@ -86,7 +86,7 @@ def test_answers_ranks_questions_above_mentions(cli):
 def test_answers_table_shows_matching_questions(cli):
     result = cli("sources", "--answers", "dns")
     assert result.returncode == 0
-    assert "Answers" in result.stdout and "route53_resolver_query" in result.stdout
+    assert "Questions it answers" in result.stdout and "route53_resolver_query" in result.stdout
 
 
 def test_answers_without_match_exits_1(cli):

@@ -118,10 +118,23 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _query_terms(query: str) -> list[str]:
-    terms = [w for w in _words(query) if w not in _STOP]
-    # A trailing plural 's' should not miss the singular ("objects" -> "object").
-    return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in terms]
+_SAME = (
+    # Words AWS and responders use interchangeably; a query word matches any of its group.
+    ("login", "logon", "signin", "sign", "logged"),
+)
+
+
+def _query_terms(query: str) -> list[tuple[str, ...]]:
+    """Each query word with the words that count as the same (plural 's' dropped)."""
+    terms = []
+    for word in _words(query):
+        if word in _STOP:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]  # "objects" -> "object"
+        group = next((g for g in _SAME if word in g), ())
+        terms.append((word, *(w for w in group if w != word)))
+    return terms
 
 
 @dataclass(frozen=True)
@@ -131,15 +144,22 @@ class Answer:
     questions: list[str]
 
 
-def _hits(term: str, words: list[str]) -> bool:
-    return any(w.startswith(term) for w in words)
+def _hits(term: tuple[str, ...], words: list[str]) -> bool:
+    """A word matches a term when it starts with it; a short term ("ran", "ip") may only be
+    followed by two more letters ("ipv4", not "random")."""
+    return any(
+        w.startswith(t) and (len(t) >= 4 or len(w) - len(t) <= 2) for t in term for w in words
+    )
 
 
 def find_answers(catalog: Catalog, query: str) -> list[Answer]:
-    """Sources whose incident questions, title or description cover every term of ``query``.
+    """Sources that answer ``query``, best first, with the questions that matched best.
 
-    Questions weigh most: a source that lists "who read object X" answers "s3 object" better
-    than one that merely mentions S3. Results are ranked, best first.
+    Each of the source's incident questions is read together with the source's topic (id, title,
+    service, log type) and, last, its description: a query word found in the question weighs 3,
+    in the topic 2, in the description 1, and every word must be found. A source scores as its
+    best question, so "s3 object" prefers "Who read object X?" on an S3 card over a card whose
+    questions mention S3 and objects separately.
     """
     terms = _query_terms(query)
     if not terms:
@@ -147,27 +167,23 @@ def find_answers(catalog: Catalog, query: str) -> list[Answer]:
     results = []
     for source in catalog:
         card = source.card
-        fields = [
-            (3, [(q, _words(q)) for q in card.answers]),
-            (2, [(card.title, _words(f"{source.id} {card.title} {card.service} {card.log_type}"))]),
-            (1, [(card.records, _words(card.records))]),
-        ]
-        score, matched = 0, []
-        for term in terms:
-            term_score = 0
-            for weight, texts in fields:
-                for text, words in texts:
-                    if _hits(term, words):
-                        term_score = max(term_score, weight)
-                        if weight == 3 and text not in matched:
-                            matched.append(text)
-            if not term_score:
-                break
-            score += term_score
-        else:
-            strong = [q for q in matched if all(_hits(t, _words(q)) for t in terms)]
-            results.append(Answer(source, score + 3 * len(strong), strong or matched))
-    return sorted(results, key=lambda a: (-a.score, a.source.id))
+        topic = _words(f"{source.id} {card.title} {card.service} {card.log_type}")
+        described = _words(card.records)
+        scored: list[tuple[int, str | None]] = []
+        for question in [*card.answers, None]:
+            asked = _words(question) if question else []
+            weights = [
+                3 if _hits(t, asked) else 2 if _hits(t, topic) else 1 if _hits(t, described) else 0
+                for t in terms
+            ]
+            if all(weights):
+                scored.append((sum(weights), question if 3 in weights else None))
+        if scored:
+            best = max(score for score, _ in scored)
+            questions = [q for score, q in scored if score == best and q is not None]
+            results.append(Answer(source, best, questions))
+    # Ties: the source with more questions about it is the more central one.
+    return sorted(results, key=lambda a: (-a.score, -len(a.questions), a.source.id))
 
 
 GROUP = object()

@@ -19,6 +19,7 @@ from awsir import __version__
 from awsir.catalog import (
     GROUP,
     LISTING,
+    Answer,
     Catalog,
     Source,
     as_text,
@@ -67,18 +68,24 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _listing(sources: list[Source], title: str, extra: dict[str, list[str]] | None = None) -> None:
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+def _listing(sources: list[Source], title: str) -> None:
+    table = Table(title=title, title_justify="left", expand=False)
     table.add_column("ID", style="bold cyan", no_wrap=True)
     for path in LISTING:
         table.add_column(title_at(path), overflow="fold")
-    if extra:
-        table.add_column("Answers", overflow="fold")
     for source in sources:
-        cells = [Text(source.id)] + [Text(as_text(source.card_value(p))) for p in LISTING]
-        if extra:
-            cells.append(Text("\n".join(extra[source.id])))
-        table.add_row(*cells)
+        table.add_row(Text(source.id), *(Text(as_text(source.card_value(p))) for p in LISTING))
+    out.print(table)
+
+
+def _answers(found: list[Answer], title: str) -> None:
+    table = Table(title=title, title_justify="left", expand=False, show_lines=True)
+    table.add_column("ID", style="bold cyan", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("Questions it answers", ratio=2, overflow="fold")
+    for answer in found:
+        questions = "\n".join(f"• {q}" for q in answer.questions) or "(mentions it)"
+        table.add_row(Text(answer.source.id), Text(answer.source.card.title), Text(questions))
     out.print(table)
 
 
@@ -162,8 +169,7 @@ def sources_command(
         elif not found:
             err.print(Text(f"No source's questions or description match {answers!r}."))
         else:
-            title = f"Sources that answer {answers!r} (best first)"
-            _listing([a.source for a in found], title, {a.source.id: a.questions for a in found})
+            _answers(found, f"Sources that answer {answers!r}, best first")
         if not found:
             raise typer.Exit(1)
         return
