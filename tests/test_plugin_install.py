@@ -52,6 +52,9 @@ def installed_plugin(tmp_path_factory):
     )
     card = re.sub(r"(?m)^related: .*$", "related: [cloudtrail_trail]", card)
     (card_dir / "source.yaml").write_text(card)
+    broken = src / "awsir_acme" / "sources" / "acme_broken"
+    broken.mkdir()
+    (broken / "source.yaml").write_text(card.replace("max_minutes: 15", "max_minutes: soon"))
     target = tmp_path_factory.mktemp("plugin-site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
@@ -69,6 +72,17 @@ def test_plugin_source_is_listed_with_its_provider(installed_plugin, cli):
     assert "acme_gateway_audit" in result.stdout
     assert "ACME API gateway audit log" in result.stdout
     assert "cloudtrail_trail" in result.stdout  # built-ins are still there
+
+
+def test_broken_plugin_card_is_a_located_warning_not_a_crash(installed_plugin, cli):
+    result = cli("sources", "--json", env=installed_plugin)
+    assert result.returncode == 0
+    ids = {s["id"] for s in json.loads(result.stdout)}
+    assert "acme_gateway_audit" in ids and "acme_broken" not in ids
+    assert re.search(
+        r"warning: \S+acme_broken/source.yaml:\d+: delivery.max_minutes:", result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_plugin_card_and_json(installed_plugin, cli):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from awsir import yamlio
 
 
@@ -24,3 +26,17 @@ def test_empty_document(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("")
     assert yamlio.load(path) == (None, None)
+
+
+def test_duplicate_key_is_an_error_with_both_lines(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("a: 1\nb:\n  c: 2\n  c: 3\n")
+    with pytest.raises(yamlio.YamlError, match=r"x.yaml:4: duplicate key 'c' \(first on line 3\)"):
+        yamlio.load(path)
+
+
+def test_binary_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"title: \xff\xfe\x00\n")
+    with pytest.raises(yamlio.YamlError, match="not UTF-8"):
+        yamlio.load(path)

@@ -33,9 +33,29 @@ class YamlError(ValueError):
     """A YAML file that cannot be read, with the file and line in the message."""
 
 
+def _no_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
+    """PyYAML keeps the last of two equal keys; in a card that silently drops a fact."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise YamlError(
+                    f"{path}:{line}: duplicate key {key.value!r} (first on line {seen[key.value]})"
+                )
+            seen[key.value] = line
+            _no_duplicate_keys(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _no_duplicate_keys(item, path)
+
+
 def load(path: Path) -> tuple[Any, yaml.Node | None]:
     """Return the parsed document and its node tree (for :func:`line_of`)."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         loader = UnitLoader(text)
         try:
@@ -48,6 +68,7 @@ def load(path: Path) -> tuple[Any, yaml.Node | None]:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise YamlError(f"{where}: invalid YAML: {problem}") from None
+    _no_duplicate_keys(node, path)
     return data, node
 
 
