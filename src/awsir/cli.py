@@ -40,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
