@@ -103,4 +103,4 @@ def test_invalid_yaml_names_line(tmp_path):
 
 
 def test_card_must_be_a_mapping(tmp_path):
-    assert "a source card is a mapping" in _error(tmp_path, "- just\n- a list\n")
+    assert "expected a mapping of fields" in _error(tmp_path, "- just\n- a list\n")

@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from awsir import yamlio
+from awsir.parse.spec import ParseSpec
 from awsir.registry import Registry, Unit, default_registry
 from awsir.sources.schema import SourceCard
+
+PARSE_FILE = "parse.yaml"
+"""Beside ``source.yaml``: the source's format definition, when awsir can read its files."""
 
 
 class CatalogError(ValueError):
@@ -29,6 +33,7 @@ class Source:
     id: str
     card: SourceCard
     unit: Unit
+    parse: ParseSpec | None = None
 
     def card_value(self, path: str) -> Any:
         """The value at a dotted card path, e.g. ``delivery.latency``."""
@@ -45,21 +50,11 @@ def load_source(unit: Unit, known_ids: set[str] | None = None) -> Source:
     ``known_ids``, when given, are the ids ``related`` may name.
     """
     try:
-        data, node = yamlio.load(unit.path)
-    except (OSError, yamlio.YamlError) as exc:
+        card, node = yamlio.load_model(unit.path, SourceCard)
+        parse_path = unit.path.with_name(PARSE_FILE)
+        parse = yamlio.load_model(parse_path, ParseSpec)[0] if parse_path.exists() else None
+    except yamlio.YamlError as exc:
         raise CatalogError(str(exc)) from None
-    if not isinstance(data, dict):
-        raise CatalogError(f"{unit.path}: a source card is a mapping of fields, got {data!r:.40}")
-    try:
-        card = SourceCard.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = [part for part in err["loc"] if not str(part).startswith("function-after")]
-            where = ".".join(str(p) for p in loc) or "(card)"
-            line = yamlio.line_of(node, loc)
-            lines.append(f"{unit.path}:{line}: {where}: {err['msg']}")
-        raise CatalogError("\n".join(lines)) from None
     unknown = [
         f"{unit.path}:{yamlio.line_of(node, ['related', i])}: related.{i}: "
         f"unknown source id {rid!r}"
@@ -68,7 +63,7 @@ def load_source(unit: Unit, known_ids: set[str] | None = None) -> Source:
     ]
     if unknown:
         raise CatalogError("\n".join(unknown))
-    return Source(unit.id, card, unit)
+    return Source(unit.id, card, unit, parse)
 
 
 @dataclass

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class UnitLoader(yaml.SafeLoader):
@@ -91,3 +94,22 @@ def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
         else:
             break
     return best
+
+
+def load_model(path: Path, model: type[M]) -> tuple[M, yaml.Node | None]:
+    """Read ``path`` and validate it as ``model``; each problem reads ``file:line: field: why``."""
+    try:
+        data, node = load(path)
+    except OSError as exc:
+        raise YamlError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not isinstance(data, dict):
+        raise YamlError(f"{path}: expected a mapping of fields, got {data!r:.40}")
+    try:
+        return model.model_validate(data), node
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = [part for part in err["loc"] if not str(part).startswith("function-after")]
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            lines.append(f"{path}:{line_of(node, loc)}: {where}: {err['msg']}")
+        raise YamlError("\n".join(lines)) from None

@@ -1,0 +1,57 @@
+"""Recognise which table a log file belongs to, from its first lines and its path or S3 key.
+
+Rules come from each table's ``detect`` section. A header rule (a line naming the fields) is the
+strongest evidence, then a data-line rule, then the key layout alone; ties are reported as
+ambiguous rather than guessed. Detection reads a few lines per file, never the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from awsir.catalog import Catalog
+from awsir.parse.spec import Table
+
+HEAD_LINES = 5
+"""How many non-empty lines of a file detection looks at."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: str
+    table: str
+    spec: Table
+    strength: int  # 3 header, 2 data line, 1 key only
+
+
+def _strength(table: Table, key: str, head: list[str]) -> int:
+    rules = table.detect
+    if rules.header and any(re.search(rules.header, line) for line in head):
+        return 3
+    if rules.line and any(re.search(rules.line, line) for line in head):
+        return 2
+    if any(re.search(pattern, key) for pattern in rules.key):
+        return 1
+    return 0
+
+
+def candidates(catalog: Catalog, key: str, head: list[str]) -> list[Candidate]:
+    """Every table whose rules match, strongest first."""
+    head = [line for line in head if line.strip()][:HEAD_LINES]
+    found = [
+        Candidate(source.id, name, table, strength)
+        for source in catalog
+        if source.parse is not None
+        for name, table in source.parse.tables.items()
+        if (strength := _strength(table, key, head))
+    ]
+    return sorted(found, key=lambda c: -c.strength)
+
+
+def detect(catalog: Catalog, key: str, head: list[str]) -> Candidate | None:
+    """The one table this file belongs to, or None when no rule or several equal rules match."""
+    found = candidates(catalog, key, head)
+    if not found or (len(found) > 1 and found[1].strength == found[0].strength):
+        return None
+    return found[0]

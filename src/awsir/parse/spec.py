@@ -1,0 +1,150 @@
+"""Schema of a format definition (``sources/<id>/parse.yaml``): how AWS writes a source's records.
+
+A source folder may define several tables (ALB access and connection logs; Redshift connection,
+user and user-activity logs). Each table names its reader, how a line or document splits into
+fields, the fields in AWS's order with AWS's own names and types, and how to recognise a file of
+that format. Column names are derived from the AWS names (:func:`column_name`), never restated.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from awsir.sources.schema import Strict, Text
+
+
+def column_name(aws_name: str) -> str:
+    """SQL-friendly column name of an AWS field name.
+
+    ``account-id`` -> ``account_id``, ``cs(User-Agent)`` -> ``cs_user_agent``,
+    ``Bucket Owner`` -> ``bucket_owner``, ``userIdentity`` stays ``userIdentity`` (JSON keys keep
+    their case so Sigma rules and analysts' queries match).
+    """
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", aws_name):
+        return aws_name
+    return re.sub(r"[^a-z0-9]+", "_", aws_name.lower()).strip("_")
+
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class FieldType(StrEnum):
+    string = "string"
+    int = "int"  # 32-bit is not enough for bytes or ports in every log: int means 64-bit here
+    double = "double"
+    bool = "bool"
+    timestamp = "timestamp"  # ISO 8601 unless ``format`` gives a strptime pattern
+    epoch_s = "epoch_s"
+    epoch_ms = "epoch_ms"
+    ip = "ip"
+    ip_port = "ip_port"  # "1.2.3.4:5678" (AWS name "X:port") -> columns X_ip and X_port
+    json = "json"  # nested object or array, kept as a struct and as JSON text
+
+
+class FieldDef(Strict):
+    name: str = Field(min_length=1, description="The field's name exactly as AWS documents it.")
+    type: FieldType = FieldType.string
+    format: str | None = Field(default=None, description="strptime pattern for timestamps.")
+    doc: Text = Field(description="What the field holds, in a few words.")
+    since: str | None = Field(default=None, description="Format version or date it appeared.")
+
+    @model_validator(mode="after")
+    def _ip_port_name(self) -> FieldDef:
+        if self.type == FieldType.ip_port and not self.name.endswith(":port"):
+            raise ValueError(f"ip_port field {self.name!r} must be named 'X:port'")
+        if self.format is not None and self.type != FieldType.timestamp:
+            raise ValueError("format applies to timestamp fields only")
+        return self
+
+
+class Detect(Strict):
+    """How to recognise a file of this table (any rule that matches is enough)."""
+
+    key: list[Regex] = Field(default_factory=list, description="S3 key / file path patterns.")
+    line: Regex | None = Field(default=None, description="Pattern of the first data line.")
+    header: Regex | None = Field(default=None, description="Pattern of a header line.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Detect:
+        if not (self.key or self.line or self.header):
+            raise ValueError("give at least one of key, line, header")
+        return self
+
+
+class Layout(StrEnum):
+    fixed = "fixed"  # fields in the listed order; AWS appends new fields at the end
+    header = "header"  # a header line names the fields (VPC flow on S3); else default_order
+    w3c = "w3c"  # '#Fields:' directive names them (CloudFront standard logs)
+    json = "json"  # one JSON object per record; fields are its top-level keys
+
+
+class Table(Strict):
+    reader: Literal["delimited", "json_lines", "json_document"] = Field(
+        description="delimited: one record per line; json_lines: one JSON object per line; "
+        "json_document: one JSON document per file holding records (e.g. {'Records': [...]})."
+    )
+    layout: Layout
+    delimiter: str = Field(default=" ", min_length=1, max_length=1)
+    quote: str | None = Field(default=None, description="Quote character of quoted fields.")
+    brackets: bool = Field(default=False, description="[...] is one field (S3 access time).")
+    null: list[str] = Field(default_factory=lambda: ["-"], description="Tokens meaning no value.")
+    records: str | None = Field(
+        default=None, description="json_document: the key holding the list of records."
+    )
+    detect: Detect
+    fields: list[FieldDef] = Field(min_length=1)
+    default_order: list[str] = Field(
+        default_factory=list, description="layout header: the fields when no header line exists."
+    )
+    min_fields: int | None = Field(
+        default=None,
+        ge=1,
+        description="layout fixed: fields every line has (older lines lack fields AWS appended "
+        "later); default: all of them.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Table:
+        names = [f.name for f in self.fields]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate field names: {dupes}")
+        columns = [column_name(n) for n in names]
+        clashes = sorted({c for c in columns if columns.count(c) > 1})
+        if clashes:
+            raise ValueError(f"field names that map to the same column: {clashes}")
+        unknown = [n for n in self.default_order if n not in names]
+        if unknown:
+            raise ValueError(f"default_order names unknown fields: {unknown}")
+        if self.layout == Layout.header and not self.default_order:
+            raise ValueError("layout header needs default_order (used when no header line)")
+        if self.min_fields is not None and (
+            self.layout != Layout.fixed or self.min_fields > len(self.fields)
+        ):
+            raise ValueError("min_fields is for layout fixed, at most the number of fields")
+        if (self.reader == "json_document") != (self.records is not None):
+            raise ValueError("records is required by, and only allowed for, json_document")
+        if (self.reader == "delimited") == (self.layout == Layout.json):
+            raise ValueError("delimited readers need a text layout; JSON readers layout json")
+        return self
+
+
+TableName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class ParseSpec(Strict):
+    """Everything ``parse.yaml`` holds: the tables this source's records go to."""
+
+    tables: dict[TableName, Table] = Field(min_length=1)
