@@ -115,3 +115,18 @@ def test_type_filters_listings_and_answers(cli):
     dns_in_network = json.loads(cli("sources", "-t", "network", "-a", "dns", "--json").stdout)
     assert all(s["log_type"] == "network" for s in dns_in_network)
     assert cli("sources", "--type", "nonsense").returncode == 2
+
+
+def test_fields_lists_tables_and_columns(cli):
+    result = cli("sources", "vpc_flow", "--fields")
+    assert result.returncode == 0, result.stderr
+    assert "Table vpc_flow:" in result.stdout and "Table vpc_flow_tgw:" in result.stdout
+    assert "account_id" in result.stdout and "account-id" in result.stdout
+    spec = json.loads(cli("sources", "vpc_flow", "--fields", "--json").stdout)
+    assert spec["tables"]["vpc_flow"]["fields"][0]["name"] == "version"
+
+
+def test_fields_needs_an_id_and_a_definition(cli):
+    assert cli("sources", "--fields").returncode == 2
+    no_definition = cli("sources", "opsworks", "--fields")
+    assert no_definition.returncode == 1 and "no format definition" in no_definition.stderr

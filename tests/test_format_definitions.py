@@ -14,7 +14,7 @@ import pytest
 
 from awsir.catalog import load_catalog
 from awsir.parse.detect import candidates, detect
-from awsir.parse.spec import Layout, Table, column_name
+from awsir.parse.spec import Layout, Table
 from awsir.parse.tokens import split_line
 
 CATALOG = load_catalog()
@@ -50,8 +50,8 @@ def test_every_table_has_samples(sid, name, table, folder):
 @pytest.mark.parametrize(("sid", "name", "table", "folder"), TABLES, ids=_ids(TABLES))
 def test_columns_are_sql_identifiers(sid, name, table, folder):
     for field in table.fields:
-        column = column_name(field.name)
-        assert column.replace("_", "a").isalnum() and not column[0].isdigit(), field.name
+        for column in field.columns:
+            assert column.replace("_", "a").isalnum() and not column[0].isdigit(), field.name
 
 
 def _lines(path: Path) -> list[str]:

@@ -85,3 +85,15 @@ def test_detection_prefers_header_then_line_then_key():
     found = detect(catalog, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/01/f.log.gz", [])
     assert found is not None and found.table == "vpc_flow" and found.strength == 1
     assert detect(catalog, "notes.txt", ["hello world"]) is None
+
+
+def test_ip_port_field_becomes_two_columns():
+    table = _table(fields=[{"name": "client:port", "type": "ip_port", "doc": "client address"}])
+    assert table.fields[0].columns == ["client_ip", "client_port"]
+    with pytest.raises(ValidationError, match="same column"):
+        _table(
+            fields=[
+                {"name": "client:port", "type": "ip_port", "doc": "client address"},
+                {"name": "client_ip", "doc": "clashes with the derived column"},
+            ]
+        )

@@ -108,6 +108,24 @@ def _card(source: Source) -> None:
     out.print(table)
 
 
+def _fields(source: Source, as_json: bool) -> None:
+    if source.parse is None:
+        err.print(Text(f"awsir has no format definition for {source.id!r} yet."))
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(source.parse.model_dump(mode="json"))
+        return
+    for name, table in source.parse.tables.items():
+        title = f"Table {name}: {table.reader}, layout {table.layout}, {len(table.fields)} fields"
+        grid = Table(title=title, title_justify="left", expand=False)
+        for column in ("Column", "AWS field", "Type", "Since", "What it holds"):
+            grid.add_column(column, overflow="fold")
+        for f in table.fields:
+            cells = (", ".join(f.columns), f.name, f.type, f.since or "", f.doc)
+            grid.add_row(*(Text(c) for c in cells))
+        out.print(grid)
+
+
 @app.command("sources")
 def sources_command(
     source_id: Annotated[
@@ -130,6 +148,12 @@ def sources_command(
         LogType | None,
         typer.Option("--type", "-t", help="Only sources of this log type.", show_default=False),
     ] = None,
+    fields: Annotated[
+        bool,
+        typer.Option(
+            "--fields", help="With an ID: the tables and fields awsir reads from its log files."
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable output with every card field.")
     ] = False,
@@ -155,11 +179,16 @@ def sources_command(
                 Text(f"error: no log source {source_id!r}.{hint} Run 'awsir sources' to list all.")
             )
             raise typer.Exit(2)
-        if as_json:
+        if fields:
+            _fields(source, as_json)
+        elif as_json:
             _print_json(source.to_dict())
         else:
             _card(source)
         return
+    if fields:
+        err.print("error: --fields needs a source ID")
+        raise typer.Exit(2)
     if log_type is not None:
         catalog.sources = {k: s for k, s in catalog.sources.items() if s.card.log_type == log_type}
     if answers is not None:

@@ -60,6 +60,14 @@ class FieldDef(Strict):
     doc: Text = Field(description="What the field holds, in a few words.")
     since: str | None = Field(default=None, description="Format version or date it appeared.")
 
+    @property
+    def columns(self) -> list[str]:
+        """The table columns this field becomes (an ip_port field becomes two)."""
+        if self.type == FieldType.ip_port:
+            base = column_name(self.name.removesuffix(":port"))
+            return [f"{base}_ip", f"{base}_port"]
+        return [column_name(self.name)]
+
     @model_validator(mode="after")
     def _ip_port_name(self) -> FieldDef:
         if self.type == FieldType.ip_port and not self.name.endswith(":port"):
@@ -121,7 +129,7 @@ class Table(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate field names: {dupes}")
-        columns = [column_name(n) for n in names]
+        columns = [c for f in self.fields for c in f.columns]
         clashes = sorted({c for c in columns if columns.count(c) > 1})
         if clashes:
             raise ValueError(f"field names that map to the same column: {clashes}")
