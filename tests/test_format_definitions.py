@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from awsir.catalog import load_catalog
-from awsir.parse.detect import candidates, detect
+from awsir.parse.detect import candidates, detect, head_of
 from awsir.parse.spec import Layout, Table
 from awsir.parse.tokens import split_line
 
@@ -98,7 +98,7 @@ def test_sample_agrees_with_definition(sid, name, table: Table, path):
 
 @pytest.mark.parametrize(("sid", "name", "table", "path"), SAMPLES)
 def test_sample_is_detected_as_its_table(sid, name, table, path):
-    head = _lines(path)[:5] if table.reader != "json_document" else [path.read_text()[:2000]]
+    head = head_of(path.read_bytes())
     found = detect(CATALOG, path.name, head)
     assert found is not None, [c.table for c in candidates(CATALOG, path.name, head)] or "none"
     assert (found.source, found.table) == (sid, name)

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from awsir.catalog import load_catalog
-from awsir.parse.detect import detect
+from awsir.parse.detect import detect, head_of
 from awsir.parse.spec import Table, column_name
 from awsir.parse.tokens import split_line
 
@@ -29,13 +29,21 @@ def _table(**overrides) -> Table:
         ("account-id", "account_id"),
         ("cs(User-Agent)", "cs_user_agent"),
         ("Bucket Owner", "bucket_owner"),
-        ("userIdentity", "userIdentity"),
+        ("Bucket", "bucket"),
         ("client:port", "client_port"),
         ("x-edge-location", "x_edge_location"),
     ],
 )
 def test_column_name(aws, column):
     assert column_name(aws) == column
+
+
+def test_json_keys_keep_their_case():
+    assert column_name("userIdentity", keep_case=True) == "userIdentity"
+    assert column_name("SchemaVersion", keep_case=True) == "SchemaVersion"
+    assert column_name("cs(Host)", keep_case=True) == "cs_host"
+    table = _table(reader="json_lines", layout="json", quote=None, brackets=False)
+    assert table.fields[0].columns == ["a"]
 
 
 def test_split_line_quotes_brackets_and_dashes():
@@ -81,10 +89,10 @@ def test_invalid_definitions_are_rejected(overrides, message):
 def test_detection_prefers_header_then_line_then_key():
     catalog = load_catalog()
     header = "version account-id interface-id srcaddr dstaddr"
-    assert detect(catalog, "x.log", [header]).table == "vpc_flow"
+    assert detect(catalog, "x.log", head_of(header.encode())).table == "vpc_flow"
     found = detect(catalog, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/01/f.log.gz", [])
     assert found is not None and found.table == "vpc_flow" and found.strength == 1
-    assert detect(catalog, "notes.txt", ["hello world"]) is None
+    assert detect(catalog, "notes.txt", head_of(b"hello world\n")) is None
 
 
 def test_ip_port_field_becomes_two_columns():

@@ -8,6 +8,7 @@ never as Rich markup: plugin cards are not trusted.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,8 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
+from awsir.parse.engine import FileReport, UnknownFormat, parse_files
+from awsir.parse.output import FORMATS, FolderSink, StdoutSink
 from awsir.sources.schema import LogType
 
 app = typer.Typer(
@@ -208,6 +211,95 @@ def sources_command(
         _print_json([s.to_dict() for s in everything])
     else:
         _listing(everything, f"{len(everything)} AWS {kind}log sources (awsir sources ID: a card)")
+
+
+@app.command("parse")
+def parse_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE_OR_DIR...", help="Log files (.gz, .zip or plain) or folders."),
+    ],
+    format: Annotated[
+        str,
+        typer.Option("--format", "-f", help="auto (recognise each file), or a table or source id."),
+    ] = "auto",
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="Field names in order, for files without a header (VPC flow logs from "
+            "CloudWatch Logs), e.g. 'version account-id interface-id ...'.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        str, typer.Option("--out", help="Output format: jsonl, csv or parquet.")
+    ] = "jsonl",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Folder for one file per table plus quarantine.jsonl (needed for csv and "
+            "parquet). Without it, JSON lines go to stdout.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Read AWS log files of any known format into typed rows, losing nothing.
+
+    Each file's format is recognised from its content and name (or given with --format).
+    Every record becomes a row or a quarantine entry with file, line and reason; the summary
+    on stderr gives, per file and in total, rows, quarantined records and problems.
+    """
+    catalog = load_catalog()
+    _warn_problems(catalog)
+    if out not in FORMATS:
+        err.print(f"error: --out must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    if output is None and out != "jsonl":
+        err.print(f"error: --out {out} writes files: give a folder with -o")
+        raise typer.Exit(2)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
+        raise typer.Exit(2)
+    sink: StdoutSink | FolderSink = FolderSink(output, out) if output else StdoutSink()
+    names = fields.replace(",", " ").split() if fields else None
+    reports = []
+    try:
+        for report in parse_files(
+            paths, catalog, sink, format=None if format == "auto" else format, fields=names
+        ):
+            reports.append(report)
+            if report.problem:
+                err.print(Text(f"{report.file}: {report.problem}", style="yellow"))
+    except UnknownFormat as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    finally:
+        sink.close()
+    _parse_summary(reports, sink)
+
+
+def _parse_summary(reports: list[FileReport], sink: StdoutSink | FolderSink) -> None:
+    per_table: dict[str, list[int]] = {}
+    for r in reports:
+        counts = per_table.setdefault(r.table or "(not recognised)", [0, 0, 0])
+        counts[0] += 1
+        counts[1] += r.rows
+        counts[2] += r.quarantined
+    table = Table(title="awsir parse", title_justify="left")
+    for column in ("Table", "Files", "Rows", "Quarantined"):
+        table.add_column(column, justify="left" if column == "Table" else "right")
+    for name, (files, rows, bad) in sorted(per_table.items()):
+        table.add_row(name, f"{files:,}", f"{rows:,}", f"{bad:,}")
+    err.print(table)
+    if isinstance(sink, FolderSink):
+        for path in sink.paths:
+            err.print(Text(f"wrote {path}"))
+    elif sink.quarantined:
+        err.print(Text(f"{sink.quarantined:,} quarantined records: use -o DIR to keep them."))
 
 
 def main() -> None:

@@ -15,6 +15,15 @@ from awsir.parse.spec import Table
 
 HEAD_LINES = 5
 """How many non-empty lines of a file detection looks at."""
+HEAD_BYTES = 4096
+
+
+def head_of(data: bytes) -> list[str]:
+    """What detection reads of a file: its first non-empty lines, then its first 2,000
+    characters as one text (JSON documents are often pretty-printed over many lines)."""
+    text = data[:HEAD_BYTES].decode("utf-8", "replace")
+    lines = [line for line in text.splitlines() if line.strip()][:HEAD_LINES]
+    return [*lines, text[:2000]] if text.strip() else []
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,6 @@ def _strength(table: Table, key: str, head: list[str]) -> int:
 
 def candidates(catalog: Catalog, key: str, head: list[str]) -> list[Candidate]:
     """Every table whose rules match, strongest first."""
-    head = [line for line in head if line.strip()][:HEAD_LINES]
     found = [
         Candidate(source.id, name, table, strength)
         for source in catalog

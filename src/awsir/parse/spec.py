@@ -12,19 +12,19 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from awsir.sources.schema import Strict, Text
 
 
-def column_name(aws_name: str) -> str:
+def column_name(aws_name: str, *, keep_case: bool = False) -> str:
     """SQL-friendly column name of an AWS field name.
 
-    ``account-id`` -> ``account_id``, ``cs(User-Agent)`` -> ``cs_user_agent``,
-    ``Bucket Owner`` -> ``bucket_owner``, ``userIdentity`` stays ``userIdentity`` (JSON keys keep
-    their case so Sigma rules and analysts' queries match).
+    Text formats: ``account-id`` -> ``account_id``, ``cs(User-Agent)`` -> ``cs_user_agent``,
+    ``Bucket Owner`` -> ``bucket_owner``. JSON keys that are already identifiers keep their case
+    (``keep_case``: ``userIdentity``, ``SchemaVersion``) so Sigma rules and analysts' queries match.
     """
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", aws_name):
+    if keep_case and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", aws_name):
         return aws_name
     return re.sub(r"[^a-z0-9]+", "_", aws_name.lower()).strip("_")
 
@@ -60,13 +60,15 @@ class FieldDef(Strict):
     doc: Text = Field(description="What the field holds, in a few words.")
     since: str | None = Field(default=None, description="Format version or date it appeared.")
 
+    _keep_case: bool = PrivateAttr(default=False)  # set by the table: JSON keys keep case
+
     @property
     def columns(self) -> list[str]:
         """The table columns this field becomes (an ip_port field becomes two)."""
         if self.type == FieldType.ip_port:
             base = column_name(self.name.removesuffix(":port"))
             return [f"{base}_ip", f"{base}_port"]
-        return [column_name(self.name)]
+        return [column_name(self.name, keep_case=self._keep_case)]
 
     @model_validator(mode="after")
     def _ip_port_name(self) -> FieldDef:
@@ -107,7 +109,10 @@ class Table(Strict):
     delimiter: str = Field(default=" ", min_length=1, max_length=1)
     quote: str | None = Field(default=None, description="Quote character of quoted fields.")
     brackets: bool = Field(default=False, description="[...] is one field (S3 access time).")
-    null: list[str] = Field(default_factory=lambda: ["-"], description="Tokens meaning no value.")
+    missing: list[str] = Field(
+        default_factory=lambda: ["-"], description="Tokens meaning no value ('-' by default)."
+    )
+    trim: bool = Field(default=False, description="Values are padded with spaces (Redshift).")
     records: str | None = Field(
         default=None, description="json_document: the key holding the list of records."
     )
@@ -125,6 +130,8 @@ class Table(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Table:
+        for f in self.fields:
+            f._keep_case = self.layout == Layout.json
         names = [f.name for f in self.fields]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -1,0 +1,92 @@
+"""Typed columns from string fields: one generated SQL SELECT per table, run by DuckDB.
+
+Every field of the definition becomes its column(s) with its type, whether or not this file has
+it (older formats lack fields AWS added later), so a table's schema is the same for every file.
+A value that is not a null token and does not convert is not silently nulled: the row gets an
+``_error`` naming the field and the value, and goes to quarantine. All timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from awsir.parse.spec import FieldDef, FieldType, Table
+from awsir.parse.sql import ident, literal
+
+ERROR = "_error"
+
+
+SQL_TYPES = {
+    FieldType.string: "VARCHAR",
+    FieldType.int: "BIGINT",
+    FieldType.double: "DOUBLE",
+    FieldType.bool: "BOOLEAN",
+    FieldType.timestamp: "TIMESTAMPTZ",
+    FieldType.epoch_s: "TIMESTAMPTZ",
+    FieldType.epoch_ms: "TIMESTAMPTZ",
+    FieldType.ip: "VARCHAR",
+    FieldType.json: "JSON",
+}
+_IP_PORT = r"^\[?(.*?)\]?:(\d+)$"
+
+
+def sql_types(field: FieldDef) -> list[str]:
+    """SQL type of each column of ``field``."""
+    if field.type == FieldType.ip_port:
+        return ["VARCHAR", "BIGINT"]
+    return [SQL_TYPES[FieldType(field.type)]]
+
+
+def _typed(field: FieldDef, v: str) -> str:
+    """SQL converting the (null-token-free) string ``v``; NULL when it does not convert."""
+    kind = FieldType(field.type)
+    if kind == FieldType.timestamp and field.format:
+        return f"try_strptime({v}, {literal(field.format)})::TIMESTAMPTZ"
+    if kind == FieldType.epoch_s:
+        return f"to_timestamp(try_cast({v} AS DOUBLE))"
+    if kind == FieldType.epoch_ms:
+        return f"to_timestamp(try_cast({v} AS DOUBLE) / 1000)"
+    if kind in (FieldType.string, FieldType.ip):
+        return v
+    return f"try_cast({v} AS {SQL_TYPES[kind]})"
+
+
+def select_sql(table: Table, present: list[str], relation: str) -> str:
+    """SELECT turning ``relation`` (string columns named by AWS field name) into typed columns."""
+    nulls = ", ".join(literal(n) for n in table.missing) or "NULL"
+    exprs, errors = [], []
+    for field in table.fields:
+        if field.name not in present:
+            typed = zip(field.columns, sql_types(field), strict=True)
+            exprs += [f"NULL::{t} AS {ident(c)}" for c, t in typed]
+            continue
+        text = f"CAST({ident(field.name)} AS VARCHAR)"  # JSON columns compare as their text
+        raw = f"trim({text})" if table.trim else text
+        v = f"(CASE WHEN {raw} IN ({nulls}) THEN NULL ELSE {raw} END)"
+        if field.type == FieldType.ip_port:
+            ip_col, port_col = field.columns
+            exprs.append(f"regexp_extract({v}, {literal(_IP_PORT)}, 1) AS {ident(ip_col)}")
+            port = f"regexp_extract({v}, {literal(_IP_PORT)}, 2)"
+            exprs.append(f"try_cast({port} AS BIGINT) AS {ident(port_col)}")
+            check = f"NOT regexp_matches({v}, {literal(_IP_PORT)})"
+        else:
+            converted = _typed(field, v)
+            exprs.append(f"{converted} AS {ident(field.columns[0])}")
+            check = f"{converted} IS NULL"
+        if field.type not in (FieldType.string, FieldType.ip):
+            what = f"{field.name}: not a valid {field.type}: "
+            errors.append(f"CASE WHEN {v} IS NOT NULL AND {check} THEN {literal(what)} || {v} END")
+    extras = [c for c in present if c.startswith("_")]
+    error = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
+    columns = ", ".join([*exprs, *(ident(c) for c in extras), f"{error} AS {ERROR}"])
+    return f"SELECT {columns} FROM {relation}"
+
+
+def convert(con: duckdb.DuckDBPyConnection, table: Table, strings: pa.Table) -> pa.Table:
+    """Typed Arrow table (with ``_error``) from the string fields of one block."""
+    con.register("strings", strings)
+    try:
+        return con.sql(select_sql(table, strings.column_names, "strings")).to_arrow_table()
+    finally:
+        con.unregister("strings")

@@ -1,0 +1,194 @@
+"""Parse AWS log files into typed tables, losslessly: every record is a row or a quarantine entry.
+
+For each file (or archive member): recognise its table (or take ``--format``), split it into
+string fields with the table's reader, convert them with one SQL SELECT, and hand rows and
+quarantined records to a :class:`Sink`. A :class:`FileReport` per file gives the counts, which
+always reconcile: ``records == rows + quarantined``; blank lines, headers and directives are
+structure, counted apart as ``skipped``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from awsir.catalog import Catalog
+from awsir.parse import jsonread, quarantine
+from awsir.parse.convert import ERROR, convert
+from awsir.parse.delimited import LINE, DelimitedReader, Split
+from awsir.parse.detect import detect, head_of
+from awsir.parse.jsonread import RECORD
+from awsir.parse.quarantine import Quarantined
+from awsir.parse.reading import Block, Member, blocks, members, read_all
+from awsir.parse.spec import Table
+
+DOCUMENT_LIMIT = 1 << 30
+
+
+class Sink(Protocol):
+    def rows(self, table: str, batch: pa.Table) -> None: ...
+    def quarantine(self, batch: pa.Table) -> None: ...
+
+
+@dataclass
+class FileReport:
+    file: str
+    table: str | None = None
+    rows: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    problem: str | None = None
+
+    @property
+    def records(self) -> int:
+        return self.rows + self.quarantined
+
+
+class UnknownFormat(ValueError):
+    """``--format`` names no source or table."""
+
+
+def resolve_format(catalog: Catalog, name: str) -> tuple[str, Table]:
+    """A table by its name, or the only/first table of a source by the source id."""
+    for source in catalog:
+        tables = source.parse.tables if source.parse else {}
+        if name in tables:
+            return name, tables[name]
+        if name == source.id and tables:
+            first = next(iter(tables))
+            return first, tables[first]
+    known = sorted(t for s in catalog if s.parse for t in s.parse.tables)
+    raise UnknownFormat(f"unknown format {name!r}; known: {', '.join(known)}")
+
+
+def input_files(paths: list[Path]) -> Iterator[Path]:
+    """Files named, and the files below folders named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def parse_files(
+    paths: list[Path],
+    catalog: Catalog,
+    sink: Sink,
+    *,
+    format: str | None = None,
+    fields: list[str] | None = None,
+) -> Iterator[FileReport]:
+    """Parse every file under ``paths``; one report per file (or archive member)."""
+    forced = resolve_format(catalog, format) if format else None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET arrow_lossless_conversion = true")  # JSON columns stay JSON in Arrow
+    try:
+        for path in input_files(paths):
+            if not path.exists():
+                yield FileReport(str(path), problem="no such file")
+                continue
+            for member in members(path):
+                yield _parse_member(con, catalog, sink, member, forced, fields)
+    finally:
+        con.close()
+
+
+def _parse_member(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    sink: Sink,
+    member: Member,
+    forced: tuple[str, Table] | None,
+    fields: list[str] | None,
+) -> FileReport:
+    report = FileReport(member.name)
+    stream = blocks(member)
+    first = next(stream, None)
+    if forced is None:
+        found = detect(catalog, member.name, head_of(first.data) if first else [])
+        if found is None:
+            if first is None:
+                report.problem = "; ".join(member.damage) or "empty file"
+                return report
+            report.problem = "format not recognised (give --format)"
+            _quarantine(sink, report, [Quarantined(member.name, None, report.problem, first.data)])
+            return report
+        forced = (found.table, found.spec)
+    name, table = forced
+    report.table = name
+    if table.reader == "json_document":
+        data = (first.data if first else b"") + b"".join(b.data for b in stream)
+        if len(data) > DOCUMENT_LIMIT:
+            data = read_all(member, DOCUMENT_LIMIT)  # records the size problem
+        _emit(con, sink, report, table, jsonread.json_document(con, table, data, member.name), {})
+    else:
+        reader = DelimitedReader(table, member.name, names=fields)
+        for block in _chain(first, stream):
+            if table.reader == "json_lines":
+                split = jsonread.json_lines(con, table, block, member.name)
+            else:
+                split = reader.read(block)
+            _emit(con, sink, report, table, split, {"block": block})
+    if member.damage:
+        report.problem = "; ".join(member.damage)
+    return report
+
+
+def _chain(first: Block | None, rest: Iterator[Block]) -> Iterator[Block]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def _emit(
+    con: duckdb.DuckDBPyConnection,
+    sink: Sink,
+    report: FileReport,
+    table: Table,
+    split: Split,
+    context: dict[str, Block],
+) -> None:
+    report.skipped += split.skipped
+    bad = list(split.quarantined)
+    if split.strings is not None and split.strings.num_rows:
+        typed = convert(con, table, split.strings)
+        failed = pc.is_valid(typed.column(ERROR))
+        if pc.any(failed).as_py():
+            rejected = typed.filter(failed)
+            numbers = rejected.column(LINE).to_pylist()
+            if RECORD in rejected.column_names:
+                raw = dict(zip(numbers, rejected.column(RECORD).to_pylist(), strict=True))
+                raw = {n: (r or "").encode() for n, r in raw.items()}
+            else:
+                raw = _raw_lines(context.get("block"), numbers)
+            for line, why in zip(numbers, rejected.column(ERROR).to_pylist(), strict=True):
+                bad.append(Quarantined(report.file, line, why, raw.get(line, b"")))
+            typed = typed.filter(pc.invert(failed))
+        typed = typed.drop_columns([c for c in (ERROR, RECORD) if c in typed.column_names])
+        if typed.num_rows:
+            sink.rows(report.table or "", typed)
+            report.rows += typed.num_rows
+    _quarantine(sink, report, bad)
+
+
+def _quarantine(sink: Sink, report: FileReport, entries: list[Quarantined]) -> None:
+    if entries:
+        sink.quarantine(quarantine.to_table(entries))
+        report.quarantined += len(entries)
+
+
+def _raw_lines(block: Block | None, wanted: list[int]) -> dict[int, bytes]:
+    """The raw bytes of a few lines of a block (only for rows that failed conversion)."""
+    if block is None:
+        return {}
+    lines = block.data.split(b"\n")
+    return {
+        n: lines[n - block.first_line] for n in wanted if 0 <= n - block.first_line < len(lines)
+    }

@@ -1,0 +1,159 @@
+"""JSON AWS logs: one object per line (WAF, Resolver, GuardDuty exports...) or one document per
+file holding a list of records (CloudTrail ``{"Records": [...]}``, Config, ``GetFindings``).
+
+Lines are cut by Arrow's CSV reader into one string column (a raw 0x1F byte cannot occur in valid
+JSON, so it serves as a delimiter that never splits a line); DuckDB then checks and parses every
+record once (``from_json``) and extracts the declared top-level keys as strings for
+:mod:`awsir.parse.convert`. Invalid JSON, non-object records and undecodable bytes go to
+quarantine with their line number (record index for documents).
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from awsir.parse.delimited import LINE, MAX_LINE, Split
+from awsir.parse.quarantine import Quarantined
+from awsir.parse.reading import Block
+from awsir.parse.spec import Table
+from awsir.parse.sql import ident, literal
+
+_UNIT_SEPARATOR = "\x1f"
+RECORD = "_record"
+"""Column with a JSON record's text, kept until conversion so quarantine keeps raw bytes."""
+
+
+def _record_sql(table: Table, record: str, number: str, relation: str) -> str:
+    schema = json.dumps({f.name: "JSON" for f in table.fields})
+    keys = ", ".join(
+        f"r.{ident(f.name)} AS {ident(f.name)}"
+        if f.type == "json"
+        else f"r.{ident(f.name)} ->> '$' AS {ident(f.name)}"
+        for f in table.fields
+    )
+    # Internal names start with "__": AWS records have keys such as "kind" (EKS audit events).
+    return (
+        f"WITH parsed AS (SELECT {number} AS __n, {record} AS __rec, "
+        f"json_valid({record}) AS __ok FROM {relation}), "
+        f"checked AS (SELECT __n, __rec, __ok AND json_type(__rec) = 'OBJECT' AS __good, "
+        f"CASE WHEN NOT __ok THEN 'invalid JSON' WHEN json_type(__rec) <> 'OBJECT' "
+        f"THEN 'not a JSON object' END AS __why FROM parsed), "
+        f"rows AS (SELECT __n, __rec, from_json(__rec, {literal(schema)}) AS r "
+        f"FROM checked WHERE __good) "
+        f"SELECT 'row' AS __kind, __n, NULL AS __why, __rec AS {RECORD}, {keys} FROM rows "
+        f"UNION ALL BY NAME SELECT 'bad' AS __kind, __n, __why, __rec AS {RECORD} "
+        f"FROM checked WHERE NOT __good "
+        f"ORDER BY __n"
+    )
+
+
+def _split_result(result: pa.Table, file: str) -> Split:
+    kinds = result.column("__kind").to_numpy(zero_copy_only=False)
+    bad = result.filter(pa.array(kinds == "bad"))
+    good = result.filter(pa.array(kinds == "row")).drop_columns(["__kind", "__why"])
+    split = Split(good.rename_columns([LINE, *good.column_names[1:]]) if good.num_rows else None)
+    for n, why, rec in zip(
+        bad.column("__n").to_pylist(),
+        bad.column("__why").to_pylist(),
+        bad.column(RECORD).to_pylist(),
+        strict=True,
+    ):
+        split.quarantined.append(Quarantined(file, n, why, (rec or "").encode()))
+    return split
+
+
+def json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
+    """Split one block of JSON lines into string fields and quarantine entries."""
+    body = block.data
+    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    lengths = np.diff(ends, prepend=-1)
+    try:
+        body.decode("utf-8")
+        clean = not (lengths.size and (lengths.max() > MAX_LINE or lengths.min() <= 1))
+    except UnicodeDecodeError:
+        clean = False
+    if clean and b"\r\n\r\n" not in body:
+        lines = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=len(body) + 1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=_UNIT_SEPARATOR, quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"line": pa.string()}, strings_can_be_null=False
+            ),
+        )
+        first = block.first_line
+        lines = lines.append_column("n", pa.array(np.arange(first, first + lines.num_rows)))
+        return _run(con, table, lines, file, skipped=0)
+    texts, numbers, split = [], [], Split(None)
+    pieces = body.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()
+    for offset, raw in enumerate(pieces):
+        number, raw = block.first_line + offset, raw.rstrip(b"\r")
+        if not raw.strip():
+            split.skipped += 1
+        elif len(raw) > MAX_LINE:
+            split.quarantined.append(Quarantined(file, number, "line over 1 MB", raw))
+        else:
+            try:
+                texts.append(raw.decode("utf-8"))
+                numbers.append(number)
+            except UnicodeDecodeError as exc:
+                why = f"not UTF-8 text (byte {exc.start})"
+                split.quarantined.append(Quarantined(file, number, why, raw))
+    if texts:
+        lines = pa.table({"line": pa.array(texts, pa.string()), "n": pa.array(numbers, pa.int64())})
+        parsed = _run(con, table, lines, file, skipped=split.skipped)
+        parsed.quarantined = split.quarantined + parsed.quarantined
+        return parsed
+    return split
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, table: Table, lines: pa.Table, file: str, skipped: int
+) -> Split:
+    con.register("lines", lines)
+    try:
+        result = con.sql(_record_sql(table, "line", "n", "lines")).to_arrow_table()
+    finally:
+        con.unregister("lines")
+    split = _split_result(result, file)
+    split.skipped = skipped
+    return split
+
+
+def json_document(con: duckdb.DuckDBPyConnection, table: Table, data: bytes, file: str) -> Split:
+    """Split a document holding a list of records under ``table.records``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Split(None, [Quarantined(file, None, f"not UTF-8 text (byte {exc.start})", data)])
+    doc = pa.table({"doc": pa.array([text], pa.string())})
+    path = literal("$." + ident(table.records or ""))
+    every = literal("$." + ident(table.records or "") + "[*]")
+    con.register("docs", doc)
+    try:
+        [(ok, kind)] = con.sql(
+            f"SELECT json_valid(doc), json_type(doc -> {path}) FROM docs"
+        ).fetchall()
+        if not ok:
+            return Split(None, [Quarantined(file, None, "invalid JSON document", data)])
+        if kind != "ARRAY":
+            why = f"no {table.records!r} list in the document"
+            return Split(None, [Quarantined(file, None, why, data)])
+        records = con.sql(
+            "SELECT CAST(rec AS VARCHAR) AS line, CAST(i AS BIGINT) AS n FROM ("
+            f"SELECT unnest(json_extract(doc, {every})) AS rec, "
+            f"unnest(range(1, 1 + CAST(json_array_length(doc -> {path}) AS BIGINT))) AS i "
+            "FROM docs)"
+        ).to_arrow_table()
+    finally:
+        con.unregister("docs")
+    return _run(con, table, records, file, skipped=0)

@@ -1,0 +1,105 @@
+"""Open AWS log files of any packaging (.gz, .zip, plain) and read them in bounded blocks.
+
+Line formats are read as blocks of whole lines (at most :data:`BLOCK_BYTES` plus one line), so
+memory stays bounded whatever the file size; a line is never split across blocks. A damaged
+archive (truncated gzip, corrupt zip member) ends the member with a :class:`DamagedInput` note
+instead of a traceback: what was read before the damage is still parsed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import IO, cast
+
+BLOCK_BYTES = 32 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Member:
+    """One log file: a plain file, a .gz file, or one entry of a .zip archive."""
+
+    name: str
+    open: Callable[[], IO[bytes]]
+    damage: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Whole lines of a member, starting at line ``first_line`` (1-based)."""
+
+    first_line: int
+    data: bytes
+
+
+def members(path: Path) -> Iterator[Member]:
+    """The log files inside ``path`` (a .zip holds several; anything else is one)."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic.startswith(ZIP_MAGIC):
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as exc:
+            yield Member(str(path), lambda: io.BytesIO(b""), [f"unreadable zip archive: {exc}"])
+            return
+        with archive:
+            for info in archive.infolist():
+                if not info.is_dir():
+                    yield _member(f"{path}!{info.filename}", partial(archive.open, info))
+        return
+    yield _member(str(path), lambda: path.open("rb"))
+
+
+def _member(name: str, opener: Callable[[], IO[bytes]]) -> Member:
+    def open_decompressed() -> IO[bytes]:
+        raw = io.BufferedReader(cast("io.RawIOBase", opener()))
+        if raw.peek(2)[:2] == GZIP_MAGIC:
+            return cast("IO[bytes]", gzip.GzipFile(fileobj=raw))
+        return raw
+
+    return Member(name, open_decompressed)
+
+
+def read_all(member: Member, limit: int) -> bytes:
+    """The whole decompressed member (documents such as CloudTrail files), up to ``limit``."""
+    chunks, size = [], 0
+    for block in _chunks(member):
+        chunks.append(block)
+        size += len(block)
+        if size > limit:
+            member.damage.append(f"larger than {limit >> 20} MB once decompressed")
+            return b""
+    return b"".join(chunks)
+
+
+def blocks(member: Member, size: int = BLOCK_BYTES) -> Iterator[Block]:
+    """Blocks of whole lines; a damaged tail ends the member and is recorded in ``damage``."""
+    carry, line = b"", 1
+    for chunk in _chunks(member, size):
+        data = carry + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        complete, carry = data[: cut + 1], data[cut + 1 :]
+        yield Block(line, complete)
+        line += complete.count(b"\n")
+    if carry:
+        yield Block(line, carry)
+
+
+def _chunks(member: Member, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    try:
+        with member.open() as stream:
+            while chunk := stream.read(size):
+                yield chunk
+    except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile, OSError) as exc:
+        member.damage.append(f"damaged compressed data: {exc or type(exc).__name__}")
