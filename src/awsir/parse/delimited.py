@@ -97,6 +97,8 @@ class DelimitedReader:
             return None  # a line over the limit, or a blank line inside the block
         if b"\r\n\r\n" in body or (self.table.layout == Layout.w3c and b"\n#" in body):
             return None
+        if self.table.quote and _odd_quotes(body, ends, self.table.quote):
+            return None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -171,6 +173,9 @@ class DelimitedReader:
                 self._take_structure(line)
                 split.skipped += 1
                 continue
+            if self.table.quote and line.count(self.table.quote) % 2:
+                split.quarantined.append(Quarantined(self.file, number, "unbalanced quotes", raw))
+                continue
             tokens = split_line(line, self.table)
             if not self._width_ok(len(tokens)):
                 split.quarantined.append(
@@ -213,6 +218,16 @@ class DelimitedReader:
         rest = [strings.column(i) for i in range(len(names), width)]
         extra = pc.binary_join_element_wise(*rest, self.table.delimiter)
         return kept.append_column(EXTRA, extra)
+
+
+def _odd_quotes(body: bytes, ends: np.ndarray, quote: str) -> bool:
+    """Does any line hold an odd number of quote characters (counted for all lines at once)?"""
+    data = np.frombuffer(body, dtype=np.uint8)
+    quotes = np.flatnonzero(data == ord(quote))
+    if not quotes.size:
+        return False
+    per_line = np.bincount(np.searchsorted(ends, quotes), minlength=len(ends) + 1)
+    return bool((per_line % 2).any())
 
 
 def raw_groups(line: str, table: Table) -> list[int]:

@@ -40,11 +40,12 @@ def _record_sql(table: Table, record: str, number: str, relation: str) -> str:
     return (
         f"WITH parsed AS (SELECT {number} AS __n, {record} AS __rec, "
         f"json_valid({record}) AS __ok FROM {relation}), "
-        f"checked AS (SELECT __n, __rec, __ok AND json_type(__rec) = 'OBJECT' AS __good, "
-        f"CASE WHEN NOT __ok THEN 'invalid JSON' WHEN json_type(__rec) <> 'OBJECT' "
-        f"THEN 'not a JSON object' END AS __why FROM parsed), "
-        f"rows AS (SELECT __n, __rec, from_json(__rec, {literal(schema)}) AS r "
-        f"FROM checked WHERE __good) "
+        f"typed AS (SELECT *, CASE WHEN __ok THEN json_type(__rec) END AS __type FROM parsed), "
+        f"checked AS (SELECT __n, __rec, coalesce(__type = 'OBJECT', false) AS __good, "
+        f"CASE WHEN NOT __ok THEN 'invalid JSON' WHEN __type <> 'OBJECT' "
+        f"THEN 'not a JSON object' END AS __why FROM typed), "
+        f"rows AS (SELECT __n, __rec, from_json(CASE WHEN __good THEN __rec END, "
+        f"{literal(schema)}) AS r FROM checked WHERE __good) "
         f"SELECT 'row' AS __kind, __n, NULL AS __why, __rec AS {RECORD}, {keys} FROM rows "
         f"UNION ALL BY NAME SELECT 'bad' AS __kind, __n, __why, __rec AS {RECORD} "
         f"FROM checked WHERE NOT __good "
@@ -141,7 +142,8 @@ def json_document(con: duckdb.DuckDBPyConnection, table: Table, data: bytes, fil
     con.register("docs", doc)
     try:
         [(ok, kind)] = con.sql(
-            f"SELECT json_valid(doc), json_type(doc -> {path}) FROM docs"
+            "SELECT json_valid(doc), "
+            f"CASE WHEN json_valid(doc) THEN json_type(doc -> {path}) END FROM docs"
         ).fetchall()
         if not ok:
             return Split(None, [Quarantined(file, None, "invalid JSON document", data)])

@@ -8,7 +8,6 @@ instead of a traceback: what was read before the damage is still parsed.
 
 from __future__ import annotations
 
-import gzip
 import io
 import zipfile
 import zlib
@@ -59,13 +58,31 @@ def members(path: Path) -> Iterator[Member]:
 
 
 def _member(name: str, opener: Callable[[], IO[bytes]]) -> Member:
-    def open_decompressed() -> IO[bytes]:
-        raw = io.BufferedReader(cast("io.RawIOBase", opener()))
-        if raw.peek(2)[:2] == GZIP_MAGIC:
-            return cast("IO[bytes]", gzip.GzipFile(fileobj=raw))
-        return raw
+    return Member(name, opener)
 
-    return Member(name, open_decompressed)
+
+def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:
+    """Decompress gzip (one or several concatenated members, as Firehose writes) chunk by chunk.
+
+    Unlike ``GzipFile.read``, output decoded before a truncation or corruption is not lost.
+    """
+    inflate = zlib.decompressobj(wbits=31)
+    while chunk := raw.read(1 << 20):
+        while chunk:
+            out = inflate.decompress(chunk, size)
+            if out:
+                yield out
+            chunk = inflate.unconsumed_tail
+            if inflate.eof:
+                chunk += inflate.unused_data
+                if not chunk.strip(b"\x00"):
+                    break
+                inflate = zlib.decompressobj(wbits=31)
+    if not inflate.eof:
+        tail = inflate.flush()
+        if tail:
+            yield tail
+        raise EOFError("the gzip stream ends before its end marker (truncated file)")
 
 
 def read_all(member: Member, limit: int) -> bytes:
@@ -98,8 +115,12 @@ def blocks(member: Member, size: int = BLOCK_BYTES) -> Iterator[Block]:
 
 def _chunks(member: Member, size: int = BLOCK_BYTES) -> Iterator[bytes]:
     try:
-        with member.open() as stream:
-            while chunk := stream.read(size):
-                yield chunk
-    except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile, OSError) as exc:
+        with member.open() as opened:
+            stream = io.BufferedReader(cast("io.RawIOBase", opened))
+            if stream.peek(2)[:2] == GZIP_MAGIC:
+                yield from _gunzip(stream, size)
+            else:
+                while chunk := stream.read(size):
+                    yield chunk
+    except (EOFError, zlib.error, zipfile.BadZipFile, OSError) as exc:
         member.damage.append(f"damaged compressed data: {exc or type(exc).__name__}")

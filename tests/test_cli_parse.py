@@ -1,0 +1,70 @@
+"""`awsir parse` end to end, as a responder runs it on files they were handed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import duckdb
+
+from awsir.catalog import load_catalog
+
+SOURCES = load_catalog().sources
+
+
+def _sample(source: str, table: str):
+    return sorted(SOURCES[source].unit.path.parent.glob(f"samples/{table}/*.log"))[0]
+
+
+def test_jsonl_to_stdout_and_summary_to_stderr(cli):
+    result = cli("parse", str(_sample("vpc_flow", "vpc_flow")))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows and all(r["_table"] == "vpc_flow" for r in rows)
+    assert rows[0]["start"].endswith("Z") and isinstance(rows[0]["dstport"], int)
+    assert "awsir parse" in result.stderr and "vpc_flow" in result.stderr
+
+
+def test_folder_output_in_every_format(cli, tmp_path):
+    flow, alb = _sample("vpc_flow", "vpc_flow"), _sample("alb", "alb")
+    bad = tmp_path / "mixed.log.gz"
+    bad.write_bytes(gzip.compress(flow.read_bytes() + b"2 not a flow record\n"))
+    for fmt in ("jsonl", "csv", "parquet"):
+        out = tmp_path / fmt
+        result = cli("parse", str(bad), str(alb), "--out", fmt, "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert (out / f"vpc_flow.{fmt}").exists() and (out / f"alb.{fmt}").exists()
+        [quarantined] = [json.loads(line) for line in (out / "quarantine.jsonl").open()]
+        assert re.fullmatch(r"expected \d+ fields, got 5", quarantined["reason"])
+        assert quarantined["line"] > 1
+    count = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb.parquet'").fetchone()
+    assert count is not None and count[0] > 0
+
+
+def test_forced_format_and_fields(cli, tmp_path):
+    headerless = tmp_path / "from-cloudwatch.log"
+    headerless.write_text("eni-1 10.0.0.5 203.0.113.9 443 REJECT\n")
+    result = cli(
+        "parse", str(headerless), "--format", "vpc_flow",
+        "--fields", "interface-id srcaddr dstaddr dstport action",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["dstaddr"] == "203.0.113.9"
+
+
+def test_usage_errors_exit_2(cli, tmp_path):
+    sample = str(_sample("vpc_flow", "vpc_flow"))
+    assert cli("parse", str(tmp_path / "missing.log")).returncode == 2
+    assert cli("parse", sample, "--out", "parquet").returncode == 2  # needs -o
+    unknown = cli("parse", sample, "--format", "nope")
+    assert unknown.returncode == 2 and "unknown format 'nope'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_unrecognised_file_is_reported_not_fatal(cli, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    result = cli("parse", str(notes))
+    assert result.returncode == 0
+    assert "format not recognised" in result.stderr
