@@ -38,8 +38,8 @@ def test_folder_output_in_every_format(cli, tmp_path):
         [quarantined] = [json.loads(line) for line in (out / "quarantine.jsonl").open()]
         assert re.fullmatch(r"expected \d+ fields, got 5", quarantined["reason"])
         assert quarantined["line"] > 1
-    count = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb.parquet'").fetchone()
-    assert count is not None and count[0] > 0
+    [(count,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb.parquet'").fetchall()
+    assert count > 0
 
 
 def test_forced_format_and_fields(cli, tmp_path):
