@@ -55,6 +55,10 @@ class Memory:
     def all_rows(self, table):
         return [r for b in self.tables.get(table, []) for r in b.to_pylist()]
 
+    def lines(self, table):
+        """Line numbers of the rows, read from raw_ref ("file:line")."""
+        return [int(r["raw_ref"].rsplit(":", 1)[1]) for r in self.all_rows(table)]
+
 
 def run(path: Path, **options):
     sink = Memory()
@@ -80,7 +84,7 @@ def test_wrong_field_counts_are_quarantined_with_line_numbers(tmp_path):
         (4, "expected 14 fields, got 15"),
     ]
     assert sink.bad[0]["raw"] == short.encode()
-    assert [r["_line"] for r in sink.all_rows("vpc_flow")] == [2, 5]
+    assert sink.lines("vpc_flow") == [2, 5]
 
 
 def test_unterminated_quote_stays_on_its_line(tmp_path):
@@ -89,7 +93,7 @@ def test_unterminated_quote_stays_on_its_line(tmp_path):
     broken = ALB.replace('"curl/7.46.0"', '"curl/7.46.0')
     [report], sink = run(write(tmp_path, "alb.log", "\n".join([ALB, broken, ALB, ALB]) + "\n"))
     assert (report.rows, report.quarantined) == (3, 1)
-    assert [r["_line"] for r in sink.all_rows("alb")] == [1, 3, 4]
+    assert sink.lines("alb") == [1, 3, 4]
     assert [(q["line"], q["reason"]) for q in sink.bad] == [(2, "unbalanced quotes")]
 
 
@@ -133,7 +137,7 @@ def test_gzip_crlf_and_blank_lines(tmp_path):
     text = "\r\n".join([FLOW_HEADER, FLOW, "", FLOW, ""]) + "\r\n"
     [report], sink = run(write(tmp_path, "flow.log.gz", gzip.compress(text.encode())))
     assert (report.rows, report.quarantined, report.skipped) == (2, 0, 3)
-    assert [r["_line"] for r in sink.all_rows("vpc_flow")] == [2, 4]
+    assert sink.lines("vpc_flow") == [2, 4]
 
 
 def test_zip_members_are_files(tmp_path):
@@ -166,7 +170,7 @@ def test_json_lines_invalid_and_non_object_records(tmp_path):
         (2, "invalid JSON"),
         (3, "not a JSON object"),
     ]
-    assert [r["_line"] for r in sink.all_rows("route53_resolver")] == [1, 5]
+    assert sink.lines("route53_resolver") == [1, 5]
 
 
 def test_json_document_problems(tmp_path):
@@ -228,3 +232,51 @@ def test_fast_and_exact_paths_agree(table, path):
     assert fast.strings is not None and exact.strings is not None
     assert fast.strings.equals(exact.strings.cast(fast.strings.schema))
     assert fast.skipped == exact.skipped and not fast.quarantined and not exact.quarantined
+
+
+def test_concatenated_flow_log_files_repeat_their_header(tmp_path):
+    text = "\n".join([FLOW_HEADER, FLOW, FLOW_HEADER, FLOW]) + "\n"
+    [report], sink = run(write(tmp_path, "flow.log", text))
+    assert (report.rows, report.quarantined, report.skipped) == (2, 0, 2)
+    assert sink.lines("vpc_flow") == [2, 4]
+
+
+def test_headerless_all_fields_layout_is_assumed_and_said(tmp_path):
+    extra = "vpc-1 subnet-1 i-0123 19 IPv4 10.0.0.1 10.0.0.2"  # the v3 fields, in AWS's order
+    [report], sink = run(write(tmp_path, "flow.log", f"{FLOW} {extra}\n"), format="vpc_flow")
+    [row] = sink.all_rows("vpc_flow")
+    assert (row["vpc_id"], row["tcp_flags"], row["pkt_dstaddr"]) == ("vpc-1", 19, "10.0.0.2")
+    assert (
+        report.problem and "assumed AWS's documented order of the first 21 fields" in report.problem
+    )
+    [odd], _ = run(write(tmp_path, "odd.log", f"{FLOW} vpc-1 subnet-1\n"), format="vpc_flow")
+    assert odd.quarantined == 1  # 16 fields is no documented version's full set
+
+
+@pytest.mark.parametrize("shape", ["object", "array"])
+def test_pretty_printed_json_records(tmp_path, shape):
+    record = {
+        **{"query_timestamp": "2024-01-01T00:00:00Z", "query_name": "example.com."},
+        **{"query_type": "A", "rcode": "NOERROR", "srcaddr": "10.0.0.1", "vpc_id": "vpc-1"},
+    }
+    data = record if shape == "object" else [record, record]
+    path = write(tmp_path, "r53.json", json.dumps(data, indent=2))
+    [report], _ = run(path, format="route53_resolver")
+    assert (report.rows, report.quarantined) == ((1 if shape == "object" else 2), 0)
+
+
+@pytest.mark.parametrize("block_bytes", [64, 333, 4096])
+def test_small_blocks_give_the_same_rows_and_lines(tmp_path, monkeypatch, block_bytes):
+    """Files are read in bounded blocks; where the cuts fall must not change anything."""
+    lines = [FLOW_HEADER] + [FLOW.replace("20641", str(20000 + i)) for i in range(60)]
+    lines[20] = "2 too short"
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = write(tmp_path, "flow.log.gz", data)
+    [whole], whole_sink = run(path)
+    monkeypatch.setattr("awsir.parse.reading.BLOCK_BYTES", block_bytes)
+    [small], small_sink = run(path)
+    assert (small.rows, small.quarantined, small.skipped) == (59, 1, 1)
+    assert (whole.rows, whole.quarantined, whole.skipped) == (59, 1, 1)
+    assert small_sink.lines("vpc_flow") == whole_sink.lines("vpc_flow")
+    assert [r["srcport"] for r in small_sink.all_rows("vpc_flow")][:3] == [20000, 20001, 20002]
+    assert [q["line"] for q in small_sink.bad] == [21]

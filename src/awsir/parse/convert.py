@@ -8,10 +8,13 @@ A value that is not a null token and does not convert is not silently nulled: th
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pyarrow as pa
 
-from awsir.parse.spec import FieldDef, FieldType, Table
+from awsir.parse.delimited import LINE
+from awsir.parse.spec import COMMON_TYPES, FieldDef, FieldType, Table
 from awsir.parse.sql import ident, literal
 
 ERROR = "_error"
@@ -83,10 +86,49 @@ def select_sql(table: Table, present: list[str], relation: str) -> str:
     return f"SELECT {columns} FROM {relation}"
 
 
-def convert(con: duckdb.DuckDBPyConnection, table: Table, strings: pa.Table) -> pa.Table:
-    """Typed Arrow table (with ``_error``) from the string fields of one block."""
+_KEY = re.compile(
+    r"AWSLogs/(?:aws-account-id=)?(?:o-[a-z0-9]+/)?(\d{12})/"
+    r"(?:[^/]+/)*?(?:aws-region=)?([a-z]{2}(?:-gov)?-[a-z]+-\d)/"
+)
+
+
+def key_context(file: str) -> tuple[str | None, str | None]:
+    """(account, Region) from an AWS key layout in the file's path, when there is one."""
+    found = _KEY.search(file.replace("\\", "/"))
+    return (found.group(1), found.group(2)) if found else (None, None)
+
+
+def common_sql(name: str, table: Table, file: str, typed: str) -> str:
+    """SELECT adding the common columns (first) to the typed columns of ``typed``."""
+    account, region = key_context(file)
+    keys = (
+        f"SELECT *, {literal(account) if account else 'NULL'}::VARCHAR AS _key_account, "
+        f"{literal(region) if region else 'NULL'}::VARCHAR AS _key_region FROM ({typed})"
+    )
+    shared = [c for c in COMMON_TYPES if c in {col for f in table.fields for col in f.columns}]
+    exprs = []
+    for column, sql_type in COMMON_TYPES.items():
+        # A field column of the same name is the common column (the spec checks they agree).
+        expr = getattr(table.common, column, "NULL")
+        if column in shared and expr.strip() == "NULL":
+            expr = ident(column)
+        exprs.append(f"try_cast(({expr}) AS {sql_type}) AS {column}")
+    excluded = ", ".join(["_key_account", "_key_region", *(ident(c) for c in shared)])
+    return (
+        f"SELECT {', '.join(exprs)}, {literal(name)} AS source, "
+        f"{literal(file + ':')} || {LINE} AS raw_ref, "
+        f"{table.ocsf_class or 'NULL'}::INTEGER AS ocsf_class_uid, "
+        f"* EXCLUDE ({excluded}) FROM ({keys})"
+    )
+
+
+def convert(
+    con: duckdb.DuckDBPyConnection, name: str, table: Table, strings: pa.Table, file: str
+) -> pa.Table:
+    """Typed Arrow table (common columns first, ``_error`` last) from one block's strings."""
     con.register("strings", strings)
     try:
-        return con.sql(select_sql(table, strings.column_names, "strings")).to_arrow_table()
+        typed = select_sql(table, strings.column_names, "strings")
+        return con.sql(common_sql(name, table, file, typed)).to_arrow_table()
     finally:
         con.unregister("strings")

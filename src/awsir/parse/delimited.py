@@ -44,6 +44,7 @@ class DelimitedReader:
     table: Table
     file: str
     names: list[str] | None = None  # AWS field names of this file's columns, in order
+    guessed: bool = False  # names assumed from a headerless line's width (see guess_names)
 
     def __post_init__(self) -> None:
         if self.names is None and self.table.layout == Layout.header:
@@ -97,6 +98,8 @@ class DelimitedReader:
             return None  # a line over the limit, or a blank line inside the block
         if b"\r\n\r\n" in body or (self.table.layout == Layout.w3c and b"\n#" in body):
             return None
+        if self.table.layout == Layout.header and b"\nversion " in body:
+            return None  # another header inside the block (files concatenated)
         if self.table.quote and _odd_quotes(body, ends, self.table.quote):
             return None
         try:
@@ -106,7 +109,7 @@ class DelimitedReader:
         first = text.split("\n", 1)[0].rstrip("\r")
         groups = raw_groups(first, self.table)
         width, raw_width = len(groups), sum(groups)
-        if not self._width_ok(width):
+        if not self._width_ok(width) and not self.guess_names(width):
             return None
         invalid: list[int] = []
 
@@ -177,7 +180,8 @@ class DelimitedReader:
                 split.quarantined.append(Quarantined(self.file, number, "unbalanced quotes", raw))
                 continue
             tokens = split_line(line, self.table)
-            if not self._width_ok(len(tokens)):
+            # Only a file's first record may settle a headerless layout (see guess_names).
+            if not self._width_ok(len(tokens)) and (rows or not self.guess_names(len(tokens))):
                 split.quarantined.append(
                     Quarantined(self.file, number, self._width_reason(len(tokens)), raw)
                 )
@@ -200,6 +204,21 @@ class DelimitedReader:
         if self.names is not None:
             return len(self.names), len(self.names)
         return self.table.min_fields or len(self.table.fields), None
+
+    def guess_names(self, width: int) -> bool:
+        """Headerless line of ``width`` fields where the defaults do not fit: when ``width`` is
+        the count of all documented fields up to some version, assume AWS's documented order
+        (what "all fields" custom formats use). Returns whether it did."""
+        if self.table.layout != Layout.header or self.names != list(self.table.default_order):
+            return False
+        if width == len(self.table.fields) or (
+            width < len(self.table.fields)
+            and self.table.fields[width].since != self.table.fields[width - 1].since
+        ):
+            self.names = [f.name for f in self.table.fields[:width]]
+            self.guessed = True
+            return True
+        return False
 
     def _width_ok(self, width: int) -> bool:
         low, high = self._expected()

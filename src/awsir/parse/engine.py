@@ -123,19 +123,24 @@ def _parse_member(
         forced = (found.table, found.spec)
     name, table = forced
     report.table = name
+    reader = DelimitedReader(table, member.name, names=fields)
     if table.reader == "json_document":
         data = (first.data if first else b"") + b"".join(b.data for b in stream)
         if len(data) > DOCUMENT_LIMIT:
             data = read_all(member, DOCUMENT_LIMIT)  # records the size problem
         _emit(con, sink, report, table, jsonread.json_document(con, table, data, member.name), {})
     else:
-        reader = DelimitedReader(table, member.name, names=fields)
         for block in _chain(first, stream):
             if table.reader == "json_lines":
                 split = jsonread.json_lines(con, table, block, member.name)
             else:
                 split = reader.read(block)
             _emit(con, sink, report, table, split, {"block": block})
+    if table.reader == "delimited" and reader.guessed:
+        member.damage.append(
+            f"no header line: assumed AWS's documented order of the first "
+            f"{len(reader.names or [])} fields (use --fields to give the real order)"
+        )
     if member.damage:
         report.problem = "; ".join(member.damage)
     return report
@@ -158,7 +163,7 @@ def _emit(
     report.skipped += split.skipped
     bad = list(split.quarantined)
     if split.strings is not None and split.strings.num_rows:
-        typed = convert(con, table, split.strings)
+        typed = convert(con, report.table or "", table, split.strings, report.file)
         failed = pc.is_valid(typed.column(ERROR))
         if pc.any(failed).as_py():
             rejected = typed.filter(failed)
@@ -171,7 +176,7 @@ def _emit(
             for line, why in zip(numbers, rejected.column(ERROR).to_pylist(), strict=True):
                 bad.append(Quarantined(report.file, line, why, raw.get(line, b"")))
             typed = typed.filter(pc.invert(failed))
-        typed = typed.drop_columns([c for c in (ERROR, RECORD) if c in typed.column_names])
+        typed = typed.drop_columns([c for c in (ERROR, RECORD, LINE) if c in typed.column_names])
         if typed.num_rows:
             sink.rows(report.table or "", typed)
             report.rows += typed.num_rows

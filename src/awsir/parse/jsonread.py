@@ -69,7 +69,46 @@ def _split_result(result: pa.Table, file: str) -> Split:
 
 
 def json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
-    """Split one block of JSON lines into string fields and quarantine entries."""
+    """Split one block of JSON lines into string fields and quarantine entries.
+
+    A file that is one pretty-printed object, or a JSON array of records, is read as such when
+    none of its lines is a record on its own.
+    """
+    split = _json_lines(con, table, block, file)
+    if split.strings is None and split.quarantined and block.first_line == 1:
+        whole = _whole_document(con, table, block.data, file)
+        if whole is not None:
+            return whole
+    return split
+
+
+def _whole_document(
+    con: duckdb.DuckDBPyConnection, table: Table, data: bytes, file: str
+) -> Split | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    doc = pa.table({"doc": pa.array([text], pa.string())})
+    con.register("whole", doc)
+    try:
+        query = "SELECT json_valid(doc), CASE WHEN json_valid(doc) THEN json_type(doc) END"
+        [(ok, kind)] = con.sql(f"{query} FROM whole").fetchall()
+        if not ok or kind not in ("OBJECT", "ARRAY"):
+            return None
+        records = con.sql(
+            "SELECT CAST(doc AS VARCHAR) AS line, 1::BIGINT AS n FROM whole"
+            if kind == "OBJECT"
+            else "SELECT CAST(rec AS VARCHAR) AS line, CAST(i AS BIGINT) AS n FROM ("
+            "SELECT unnest(json_extract(doc, '$[*]')) AS rec, "
+            "unnest(range(1, 1 + CAST(json_array_length(doc) AS BIGINT))) AS i FROM whole)"
+        ).to_arrow_table()
+    finally:
+        con.unregister("whole")
+    return _run(con, table, records, file, skipped=0)
+
+
+def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
     body = block.data
     ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
     lengths = np.diff(ends, prepend=-1)

@@ -97,23 +97,30 @@ def read_all(member: Member, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def blocks(member: Member, size: int = BLOCK_BYTES) -> Iterator[Block]:
+def blocks(member: Member, size: int | None = None) -> Iterator[Block]:
     """Blocks of whole lines; a damaged tail ends the member and is recorded in ``damage``."""
     carry, line = b"", 1
-    for chunk in _chunks(member, size):
-        data = carry + chunk
+    chunks = _chunks(member, size or BLOCK_BYTES)
+    pending = next(chunks, None)
+    while pending is not None:
+        following = next(chunks, None)
+        data = carry + pending
+        if following is None:  # the end: whatever is left is the last block
+            if data:
+                yield Block(line, data)
+            return
         cut = data.rfind(b"\n")
         if cut < 0:
             carry = data
-            continue
-        complete, carry = data[: cut + 1], data[cut + 1 :]
-        yield Block(line, complete)
-        line += complete.count(b"\n")
-    if carry:
-        yield Block(line, carry)
+        else:
+            complete, carry = data[: cut + 1], data[cut + 1 :]
+            yield Block(line, complete)
+            line += complete.count(b"\n")
+        pending = following
 
 
-def _chunks(member: Member, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def _chunks(member: Member, size: int | None = None) -> Iterator[bytes]:
+    size = size or BLOCK_BYTES
     try:
         with member.open() as opened:
             stream = io.BufferedReader(cast("io.RawIOBase", opened))

@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, create_model, model_validator
 
 from awsir.sources.schema import Strict, Text
 
@@ -59,12 +59,20 @@ class FieldDef(Strict):
     format: str | None = Field(default=None, description="strptime pattern for timestamps.")
     doc: Text = Field(description="What the field holds, in a few words.")
     since: str | None = Field(default=None, description="Format version or date it appeared.")
+    column: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Column name when the derived one would clash with a common column of "
+        "another meaning (CloudFront's time of day is not the event time).",
+    )
 
     _keep_case: bool = PrivateAttr(default=False)  # set by the table: JSON keys keep case
 
     @property
     def columns(self) -> list[str]:
         """The table columns this field becomes (an ip_port field becomes two)."""
+        if self.column:
+            return [self.column]
         if self.type == FieldType.ip_port:
             base = column_name(self.name.removesuffix(":port"))
             return [f"{base}_ip", f"{base}_port"]
@@ -121,6 +129,12 @@ class Table(Strict):
     default_order: list[str] = Field(
         default_factory=list, description="layout header: the fields when no header line exists."
     )
+    common: Common | None = Field(  # type: ignore[valid-type]
+        default=None, description="How rows fill the common columns."
+    )
+    ocsf_class: int | None = Field(
+        default=None, description="OCSF class uid this table maps to (as in Security Lake)."
+    )
     min_fields: int | None = Field(
         default=None,
         ge=1,
@@ -145,6 +159,17 @@ class Table(Strict):
             raise ValueError(f"default_order names unknown fields: {unknown}")
         if self.layout == Layout.header and not self.default_order:
             raise ValueError("layout header needs default_order (used when no header line)")
+        for column in sorted(set(columns) & set(COMMON_TYPES)):
+            mapped = getattr(self.common, column, "NULL") if self.common else "NULL"
+            same = rf'^\s*(NULL|"?{column}"?|coalesce\(\s*"?{column}"?\s*,.*\))\s*$'
+            if not re.match(same, mapped, re.IGNORECASE | re.DOTALL):
+                raise ValueError(
+                    f"common column {column!r} is also a field column but is mapped to "
+                    f"{mapped!r}: map it to the field itself (or coalesce(field, fallback)), "
+                    "or give the field another 'column' name"
+                )
+        if self.ocsf_class is not None and self.ocsf_class not in OCSF_CLASSES:
+            raise ValueError(f"ocsf_class {self.ocsf_class} is not one of {sorted(OCSF_CLASSES)}")
         if self.min_fields is not None and (
             self.layout != Layout.fixed or self.min_fields > len(self.fields)
         ):
@@ -154,6 +179,55 @@ class Table(Strict):
         if (self.reader == "delimited") == (self.layout == Layout.json):
             raise ValueError("delimited readers need a text layout; JSON readers layout json")
         return self
+
+
+class Outcome(StrEnum):
+    success = "success"
+    failure = "failure"
+    denied = "denied"
+    blocked = "blocked"
+    unknown = "unknown"
+
+
+COMMON_TYPES = {
+    # The columns every row has, for timelines across sources; declared once, here.
+    "time": "TIMESTAMPTZ",
+    "account_id": "VARCHAR",
+    "region": "VARCHAR",
+    "actor": "VARCHAR",  # principal ARN / user; the client IP for web and network logs
+    "src_ip": "VARCHAR",
+    "src_port": "BIGINT",
+    "dst_ip": "VARCHAR",
+    "dst_port": "BIGINT",
+    "action": "VARCHAR",  # API call, HTTP method + path, DNS query, flow action
+    "resource": "VARCHAR",
+    "outcome": "VARCHAR",  # one of Outcome
+    "user_agent": "VARCHAR",
+    "message": "VARCHAR",  # one-line human summary
+}
+OCSF_CLASSES = {
+    # OCSF classes Amazon Security Lake maps AWS sources to.
+    2004: "Detection Finding",
+    3001: "Account Change",
+    3002: "Authentication",
+    4001: "Network Activity",
+    4002: "HTTP Activity",
+    4003: "DNS Activity",
+    5001: "Device Inventory Info",
+    6003: "API Activity",
+}
+
+
+REQUIRED_COMMON = ("time", "message")
+
+Common = create_model(  # type: ignore[call-overload]
+    "Common",
+    __base__=Strict,
+    __doc__="SQL expressions (DuckDB dialect, over the table's columns) for the common columns. "
+    "_key_account and _key_region hold the account and Region read from the file's S3 key "
+    "(AWSLogs/ACCOUNT/.../REGION/...) for formats whose records do not carry them.",
+    **{name: (str, ...) if name in REQUIRED_COMMON else (str, "NULL") for name in COMMON_TYPES},
+)
 
 
 TableName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
