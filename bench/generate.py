@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 ACCOUNT = "123456789012"
 OTHER_ACCOUNTS = ["210987654321", "111122223333", "444455556666"]
 REGION = "us-east-1"
@@ -80,6 +80,27 @@ def field_names(fmt: str) -> tuple[str, ...]:
     if fmt == "cloudfront":
         return tuple(names[: names.index(CLOUDFRONT_LAST_LEGACY) + 1])
     return tuple(names)
+
+
+@cache
+def field_types(fmt: str) -> dict[str, str]:
+    from awsir.catalog import load_catalog
+
+    table = load_catalog().sources[FORMATS[fmt][0]].parse.tables[fmt]
+    return {f.name: str(f.type) for f in table.fields}
+
+
+def int_sums(fmt: str, columns: dict[str, list]) -> dict[str, int]:
+    """Sum of the values of every int (and ip_port port) field: checks typed conversion."""
+    sums = {}
+    for name, kind in field_types(fmt).items():
+        if name not in columns or kind not in ("int", "ip_port"):
+            continue
+        values = [v.strip('"') for v in columns[name] if v is not None and v not in ("null", *NULL_TOKENS)]
+        if kind == "ip_port":
+            values = [v.rsplit(":", 1)[1] for v in values]
+        sums[name] = sum(map(int, values))
+    return sums
 
 
 HEX = np.array(list("0123456789abcdef"))
@@ -1118,19 +1139,20 @@ def context(fmt: str, seed: int) -> dict:
             "dist": "E2EXAMPLE1MNOPQ", "acl": "app-web-acl", "vpc": "vpc-0a1b2c3d4e5f67890"}
 
 
-def render(fmt: str, rng: np.random.Generator, n: int, t0: int, ctx: dict) -> tuple[bytes, dict[str, int]]:
-    """The uncompressed content of one file and, per AWS field, how many records hold a value."""
+def render(fmt: str, rng: np.random.Generator, n: int, t0: int, ctx: dict) -> tuple[bytes, dict[str, int], dict[str, int]]:
+    """The uncompressed content of one file and, per AWS field, how many records hold a value
+    and (int fields) the sum of the values."""
     names = field_names(fmt)
     if fmt == "cloudtrail":
         records, counts = cloudtrail_records(rng, n, t0, ctx)
-        return json.dumps({"Records": records}, separators=(",", ":")).encode(), counts
+        return json.dumps({"Records": records}, separators=(",", ":")).encode(), counts, {}
     if fmt in JSON_GENERATORS:
         columns = JSON_GENERATORS[fmt](rng, n, t0, ctx)
         _same_fields(fmt, names, columns)
         counts = {k: sum(1 for v in columns[k] if v is not None and v != "null") for k in names}
         keyed = [[None if v is None else f'"{k}":{v}' for v in columns[k]] for k in names]
         lines = ["{" + ",".join([p for p in row if p is not None]) + "}" for row in zip(*keyed, strict=True)]
-        return ("\n".join(lines) + "\n").encode(), counts
+        return ("\n".join(lines) + "\n").encode(), counts, int_sums(fmt, columns)
     columns = TEXT_GENERATORS[fmt](rng, n, t0, ctx)
     _same_fields(fmt, names, columns)
     sep = DELIMITER.get(fmt, " ")
@@ -1139,7 +1161,7 @@ def render(fmt: str, rng: np.random.Generator, n: int, t0: int, ctx: dict) -> tu
         body = " ".join(names) + "\n" + body
     elif fmt == "cloudfront":
         body = "#Version: 1.0\n#Fields: " + " ".join(names) + "\n" + body
-    return body.encode(), nonnull_text(columns)
+    return body.encode(), nonnull_text(columns), int_sums(fmt, columns)
 
 
 def _same_fields(fmt: str, names: tuple[str, ...], columns: dict) -> None:
@@ -1161,7 +1183,7 @@ def write_file(task: tuple) -> dict:
     fmt, index, n, t0, seed, out, gzip_all = task
     rng = np.random.default_rng([seed, list(FORMATS).index(fmt), index])
     ctx = context(fmt, seed)
-    data, counts = render(fmt, rng, n, t0, ctx)
+    data, counts, sums = render(fmt, rng, n, t0, ctx)
     name = key_of(fmt, t0, index, rand_str(rng, 1, 16, ALNUM)[0], ctx)
     compressed = FORMATS[fmt][3] or gzip_all
     if compressed and not name.endswith(".gz"):
@@ -1170,7 +1192,8 @@ def write_file(task: tuple) -> dict:
     path = Path(out) / fmt / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(stored)
-    return {"format": fmt, "events": n, "raw": len(data), "stored": len(stored), "nonnull": counts}
+    return {"format": fmt, "events": n, "raw": len(data), "stored": len(stored), "nonnull": counts, "sums": sums,
+            "first": t0, "last": t0 + FORMATS[fmt][2]}
 
 
 def plan(fmt: str, events: int, seed: int) -> list[tuple[int, int]]:
@@ -1201,7 +1224,11 @@ def generate(formats: list[str], events: int, cloudtrail_events: int, seed: int,
     per_format: dict[str, dict] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for result in pool.map(write_file, tasks, chunksize=1):
-            agg = per_format.setdefault(result["format"], {"files": 0, "events": 0, "raw_bytes": 0, "stored_bytes": 0, "nonnull": {}})
+            agg = per_format.setdefault(result["format"], {"files": 0, "events": 0, "raw_bytes": 0, "stored_bytes": 0,
+                                                           "nonnull": {}, "sums": {}, "window": [result["first"], result["last"]]})
+            agg["window"] = [min(agg["window"][0], result["first"]), max(agg["window"][1], result["last"])]
+            for k, v in result["sums"].items():
+                agg["sums"][k] = agg["sums"].get(k, 0) + v
             agg["files"] += 1
             agg["events"] += result["events"]
             agg["raw_bytes"] += result["raw"]

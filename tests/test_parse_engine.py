@@ -7,6 +7,7 @@ that do not convert — gives a clear reason, never a traceback, and counts that
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -280,3 +281,53 @@ def test_small_blocks_give_the_same_rows_and_lines(tmp_path, monkeypatch, block_
     assert small_sink.lines("vpc_flow") == whole_sink.lines("vpc_flow")
     assert [r["srcport"] for r in small_sink.all_rows("vpc_flow")][:3] == [20000, 20001, 20002]
     assert [q["line"] for q in small_sink.bad] == [21]
+
+
+def _payload(events, group="/aws/vpc/flows", stream="eni-1", kind="DATA_MESSAGE"):
+    return {
+        "messageType": kind, "owner": "123456789012", "logGroup": group, "logStream": stream,
+        "subscriptionFilters": ["to-firehose"],
+        "logEvents": [{"id": str(i), "timestamp": 1715681268000 + i, "message": m}
+                      for i, m in enumerate(events)],
+    }  # fmt: skip
+
+
+def test_cloudwatch_subscription_payloads(tmp_path):
+    """Firehose writes gzip'd payloads back to back; control messages are counted, not rows."""
+    flows = _payload([FLOW, FLOW.replace("ACCEPT", "REJECT")])
+    app = _payload(["user alice logged in", "boom\nstack line"], "/aws/lambda/f", "s1")
+    control = _payload(
+        ["CWL CONTROL MESSAGE: Checking health of destination"], kind="CONTROL_MESSAGE"
+    )
+    data = gzip.compress("".join(json.dumps(p) for p in (control, flows, app)).encode())
+    reports, sink = run(write(tmp_path, "firehose-1.gz", data))
+    by_table = {(r.table, r.file.rsplit("!", 1)[-1]): r for r in reports}
+    assert by_table[("cloudwatch_logs", str(tmp_path / "firehose-1.gz"))].skipped == 1
+    assert by_table[("vpc_flow", "/aws/vpc/flows/eni-1")].rows == 2
+    assert by_table[("cloudwatch_logs", "/aws/lambda/f/s1")].rows == 2
+    app_rows = sink.all_rows("cloudwatch_logs")
+    assert [r["message"] for r in app_rows] == ["user alice logged in", "boom stack line"]
+    assert app_rows[0]["time"].isoformat().startswith("2024-05-14T10:07:48")
+    assert app_rows[0]["account_id"] == "123456789012"
+
+
+def test_lambda_form_of_a_subscription_payload(tmp_path):
+    packed = base64.b64encode(gzip.compress(json.dumps(_payload([FLOW])).encode())).decode()
+    [report], _ = run(write(tmp_path, "event.json", json.dumps({"awslogs": {"data": packed}})))
+    assert (report.table, report.rows) == ("vpc_flow", 1)
+
+
+def test_cloudwatch_export_files(tmp_path):
+    route53 = (
+        "1.0 2017-12-13T08:16:02.130Z Z123412341234 example.com A NOERROR UDP FRA6 192.168.1.1 -"
+    )
+    export = "".join(f"2017-12-13T08:16:0{i}.130Z {route53}\n" for i in range(3))
+    [report], sink = run(write(tmp_path, "000000", export))
+    assert (report.table, report.rows) == ("route53_public_query", 3)
+    app = "2024-05-14T10:07:48.000Z starting worker\n2024-05-14T10:07:49.000Z worker ready\n"
+    [generic], sink = run(write(tmp_path, "000001", app))
+    assert (generic.table, generic.rows) == ("cloudwatch_logs", 2)
+    assert [r["message"] for r in sink.all_rows("cloudwatch_logs")] == [
+        "starting worker",
+        "worker ready",
+    ]

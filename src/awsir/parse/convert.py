@@ -92,9 +92,15 @@ _KEY = re.compile(
 )
 
 
+_PARTITIONED = re.compile(r"/(\d{12})/([a-z]{2}(?:-gov)?-[a-z]+-\d)/")
+
+
 def key_context(file: str) -> tuple[str | None, str | None]:
-    """(account, Region) from an AWS key layout in the file's path, when there is one."""
-    found = _KEY.search(file.replace("\\", "/"))
+    """(account, Region) from an AWS key layout in the file's path, when there is one:
+    AWSLogs/ACCOUNT/.../REGION/ layouts, or .../ACCOUNT/REGION/... (S3 date-partitioned
+    server access logs)."""
+    path = file.replace("\\", "/")
+    found = _KEY.search(path) or _PARTITIONED.search(path)
     return (found.group(1), found.group(2)) if found else (None, None)
 
 

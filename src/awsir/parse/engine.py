@@ -9,8 +9,11 @@ structure, counted apart as ``skipped``.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -19,16 +22,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from awsir.catalog import Catalog
-from awsir.parse import jsonread, quarantine
+from awsir.parse import cloudwatch, jsonread, quarantine
 from awsir.parse.convert import ERROR, convert
 from awsir.parse.delimited import LINE, DelimitedReader, Split
 from awsir.parse.detect import detect, head_of
 from awsir.parse.jsonread import RECORD
 from awsir.parse.quarantine import Quarantined
-from awsir.parse.reading import Block, Member, blocks, members, read_all
-from awsir.parse.spec import Table
+from awsir.parse.reading import Block, Member, blocks, members
+from awsir.parse.spec import Envelope, Table
 
 DOCUMENT_LIMIT = 1 << 30
+GENERIC_TABLE = "cloudwatch_logs"
 
 
 class Sink(Protocol):
@@ -52,6 +56,10 @@ class FileReport:
 
 class UnknownFormat(ValueError):
     """``--format`` names no source or table."""
+
+
+def _generic(catalog: Catalog) -> tuple[str, Table]:
+    return resolve_format(catalog, GENERIC_TABLE)
 
 
 def resolve_format(catalog: Catalog, name: str) -> tuple[str, Table]:
@@ -95,7 +103,7 @@ def parse_files(
                 yield FileReport(str(path), problem="no such file")
                 continue
             for member in members(path):
-                yield _parse_member(con, catalog, sink, member, forced, fields)
+                yield from _parse_member(con, catalog, sink, member, forced, fields)
     finally:
         con.close()
 
@@ -107,27 +115,47 @@ def _parse_member(
     member: Member,
     forced: tuple[str, Table] | None,
     fields: list[str] | None,
-) -> FileReport:
+) -> list[FileReport]:
     report = FileReport(member.name)
     stream = blocks(member)
     first = next(stream, None)
+    if forced is None and first is not None:
+        if cloudwatch.looks_like_subscription(first.data[:4096]):
+            return _subscription(con, catalog, sink, member, _whole(member, first, stream), fields)
+        wrapped = _envelope(catalog, first.data[:4096])
+        if wrapped is not None:
+            name, table, envelope = wrapped
+            report.table = name
+            data = _whole(member, first, stream)
+            split = jsonread.enveloped(con, table, envelope, data, member.name)
+            _emit(con, sink, report, table, split, {})
+            report.problem = "; ".join(member.damage) or None
+            return [report]
     if forced is None:
         found = detect(catalog, member.name, head_of(first.data) if first else [])
+        if found is None and first is not None and cloudwatch.is_export(head_of(first.data)[:-1]):
+            data = _whole(member, first, stream)
+            inner = cloudwatch.strip_export(data)
+            if detect(catalog, member.name, head_of(inner)) is not None:
+                return _parse_member(con, catalog, sink, _virtual(member.name, inner), None, fields)
+            stream_name = member.name.replace("\\", "/").rsplit("/", 2)[-2:][0]
+            rows = cloudwatch.export_rows(data, stream_name)
+            return _parse_member(
+                con, catalog, sink, _virtual(member.name, rows), _generic(catalog), None
+            )
         if found is None:
             if first is None:
                 report.problem = "; ".join(member.damage) or "empty file"
-                return report
+                return [report]
             report.problem = "format not recognised (give --format)"
             _quarantine(sink, report, [Quarantined(member.name, None, report.problem, first.data)])
-            return report
+            return [report]
         forced = (found.table, found.spec)
     name, table = forced
     report.table = name
     reader = DelimitedReader(table, member.name, names=fields)
     if table.reader == "json_document":
-        data = (first.data if first else b"") + b"".join(b.data for b in stream)
-        if len(data) > DOCUMENT_LIMIT:
-            data = read_all(member, DOCUMENT_LIMIT)  # records the size problem
+        data = _whole(member, first, stream)
         _emit(con, sink, report, table, jsonread.json_document(con, table, data, member.name), {})
     else:
         for block in _chain(first, stream):
@@ -143,7 +171,63 @@ def _parse_member(
         )
     if member.damage:
         report.problem = "; ".join(member.damage)
-    return report
+    return [report]
+
+
+def _whole(member: Member, first: Block | None, rest: Iterator[Block]) -> bytes:
+    """The rest of a member in one piece (documents and wrappers), at most DOCUMENT_LIMIT."""
+    parts, size = [first.data] if first else [], len(first.data) if first else 0
+    for block in rest:
+        parts.append(block.data)
+        size += len(block.data)
+        if size > DOCUMENT_LIMIT:
+            member.damage.append(f"over {DOCUMENT_LIMIT >> 20} MB as one document: not read")
+            return b""
+    return b"".join(parts)
+
+
+def _envelope(catalog: Catalog, head: bytes) -> tuple[str, Table, Envelope] | None:
+    text = head.decode("utf-8", "replace")
+    for source in catalog:
+        for name, table in (source.parse.tables if source.parse else {}).items():
+            for envelope in table.envelopes:
+                if re.search(envelope.detect, text):
+                    return name, table, envelope
+    return None
+
+
+def _subscription(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    sink: Sink,
+    member: Member,
+    data: bytes,
+    fields: list[str] | None,
+) -> list[FileReport]:
+    """Each log stream of a CloudWatch Logs subscription payload, parsed as a file of its own."""
+    found = cloudwatch.unwrap(data)
+    reports = []
+    if found.problems or found.control_messages:
+        report = FileReport(member.name, GENERIC_TABLE, skipped=found.control_messages)
+        if found.problems:
+            report.problem = "; ".join(found.problems)
+            _quarantine(sink, report, [Quarantined(member.name, None, report.problem, data)])
+        reports.append(report)
+    for stream, events in found.streams.items():
+        text = "".join(f"{e['message']}\n" for e in events).encode()
+        name = f"{member.name}!{stream}"
+        if detect(catalog, name, head_of(text)) is not None:
+            reports += _parse_member(con, catalog, sink, _virtual(name, text), None, fields)
+        else:  # application logs: kept as generic CloudWatch Logs events
+            rows = cloudwatch.event_rows(events)
+            reports += _parse_member(
+                con, catalog, sink, _virtual(name, rows), _generic(catalog), None
+            )
+    return reports
+
+
+def _virtual(name: str, data: bytes) -> Member:
+    return Member(name, partial(io.BytesIO, data))
 
 
 def _chain(first: Block | None, rest: Iterator[Block]) -> Iterator[Block]:

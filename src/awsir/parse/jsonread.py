@@ -15,12 +15,13 @@ import json
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from awsir.parse.delimited import LINE, MAX_LINE, Split
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block
-from awsir.parse.spec import Table
+from awsir.parse.spec import Envelope, Table
 from awsir.parse.sql import ident, literal
 
 _UNIT_SEPARATOR = "\x1f"
@@ -198,3 +199,38 @@ def json_document(con: duckdb.DuckDBPyConnection, table: Table, data: bytes, fil
     finally:
         con.unregister("docs")
     return _run(con, table, records, file, skipped=0)
+
+
+def enveloped(
+    con: duckdb.DuckDBPyConnection, table: Table, envelope: Envelope, data: bytes, file: str
+) -> Split:
+    """Records inside wrappers: one wrapper per line, or one whole-file wrapper document."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Split(None, [Quarantined(file, None, f"not UTF-8 text (byte {exc.start})", data)])
+    lines = pa.table({"line": pa.array(text.splitlines(), pa.string())})
+    lines = lines.append_column("n", pa.array(np.arange(1, lines.num_rows + 1)))
+    whole = pa.table({"line": pa.array([text], pa.string()), "n": pa.array([1], pa.int64())})
+    extract = "json_extract_string" if envelope.string else "json_extract"
+    many = "[*]" in envelope.path
+    pick = f"{extract}(line, {literal(envelope.path)})"
+    for source, by_line in ((lines, True), (whole, False)):
+        con.register("wrappers", source)
+        try:
+            [(valid, total)] = con.sql(
+                "SELECT count(*) FILTER (WHERE json_valid(line)), "
+                "count(*) FILTER (WHERE trim(line) <> '') FROM wrappers"
+            ).fetchall()
+            if not valid or valid < total:
+                continue
+            records = con.sql(
+                f"SELECT CAST({'unnest(' + pick + ')' if many else pick} AS VARCHAR) AS line, n "
+                "FROM wrappers WHERE json_valid(line)"
+            ).to_arrow_table()
+        finally:
+            con.unregister("wrappers")
+        records = records.filter(pc.is_valid(records.column("line")))
+        return _run(con, table, records, file, skipped=lines.num_rows - total if by_line else 0)
+    why = f"not JSON {envelope.name} wrappers (one per line or one document)"
+    return Split(None, [Quarantined(file, None, why, data)])

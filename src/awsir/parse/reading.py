@@ -85,18 +85,6 @@ def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:
         raise EOFError("the gzip stream ends before its end marker (truncated file)")
 
 
-def read_all(member: Member, limit: int) -> bytes:
-    """The whole decompressed member (documents such as CloudTrail files), up to ``limit``."""
-    chunks, size = [], 0
-    for block in _chunks(member):
-        chunks.append(block)
-        size += len(block)
-        if size > limit:
-            member.damage.append(f"larger than {limit >> 20} MB once decompressed")
-            return b""
-    return b"".join(chunks)
-
-
 def blocks(member: Member, size: int | None = None) -> Iterator[Block]:
     """Blocks of whole lines; a damaged tail ends the member and is recorded in ``damage``."""
     carry, line = b"", 1

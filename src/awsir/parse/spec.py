@@ -101,6 +101,18 @@ class Detect(Strict):
         return self
 
 
+class Envelope(Strict):
+    """A wrapper AWS puts records of this table in (EventBridge events, API outputs...)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    detect: Regex = Field(description="Pattern of the wrapper, on a file's first characters.")
+    path: str = Field(
+        pattern=r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*(\[\*\])?)*$",
+        description="JSON path to the record(s) in each wrapper: $.detail, $.Events[*]...",
+    )
+    string: bool = Field(default=False, description="The records are JSON text in strings.")
+
+
 class Layout(StrEnum):
     fixed = "fixed"  # fields in the listed order; AWS appends new fields at the end
     header = "header"  # a header line names the fields (VPC flow on S3); else default_order
@@ -129,6 +141,7 @@ class Table(Strict):
     default_order: list[str] = Field(
         default_factory=list, description="layout header: the fields when no header line exists."
     )
+    envelopes: list[Envelope] = Field(default_factory=list)
     common: Common | None = Field(  # type: ignore[valid-type]
         default=None, description="How rows fill the common columns."
     )
