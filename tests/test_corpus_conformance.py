@@ -13,7 +13,7 @@ import gzip
 import ipaddress
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -59,16 +59,22 @@ def _lines(path: Path) -> int:
     return len(data.splitlines())
 
 
-def _leaves(value):
+# ECS fields that hold the peer pipeline's own processing time, not a value from the log.
+_PROCESSING_TIMES = ("event.created", "event.ingested")
+
+
+def _leaves(value, path=""):
     if isinstance(value, dict):
-        for inner in value.values():
-            yield from _leaves(inner)
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else key
+            if not where.endswith(_PROCESSING_TIMES):
+                yield from _leaves(inner, where)
     elif isinstance(value, list):
         for inner in value:
-            yield from _leaves(inner)
+            yield from _leaves(inner, path)
     elif isinstance(value, str) and value[:1] in "{[":
         try:
-            yield from _leaves(json.loads(value))
+            yield from _leaves(json.loads(value), path)
         except ValueError:
             yield value
     else:
@@ -84,14 +90,19 @@ def _ips(values) -> set[str]:
     return found
 
 
-def _seconds(values) -> set[int]:
+def _times(values) -> set[str]:
+    """Each timestamp as its UTC instant and as its written wall-clock time (to the second):
+    some upstream oracles label UTC times with a local offset."""
     found = set()
     for v in values:
-        if hasattr(v, "timestamp"):
-            found.add(int(v.timestamp()))
+        if hasattr(v, "astimezone"):
+            found.add(v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
         elif isinstance(v, str) and _TIME.match(v):
+            found.add(v[:19].replace(" ", "T"))
             with contextlib.suppress(ValueError):
-                found.add(int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()))
+                moment = datetime.fromisoformat(v.replace("Z", "+00:00"))
+                if moment.tzinfo:
+                    found.add(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     return found
 
 
@@ -106,6 +117,8 @@ def test_every_line_is_a_row_quarantined_or_structure(path):
     reports, sink = _parse(path)
     assert len(sink.bad) == sum(r.quarantined for r in reports)
     assert len(sink.got) == sum(r.rows for r in reports)
+    if len(reports) > 1:  # a CloudWatch Logs payload: one report per log stream, checked above
+        return
     [report] = reports
     if report.table is None or (report.problem and "damaged" in report.problem):
         assert report.quarantined <= 1
@@ -113,7 +126,8 @@ def test_every_line_is_a_row_quarantined_or_structure(path):
     spec = next(
         s.parse.tables[report.table] for s in CATALOG if s.parse and report.table in s.parse.tables
     )
-    if spec.reader != "json_document" and report.rows + report.quarantined > 1:
+    unwrapped = report.file != str(path)  # a stream inside a CloudWatch Logs payload
+    if spec.reader != "json_document" and report.rows + report.quarantined > 1 and not unwrapped:
         assert report.rows + report.quarantined + report.skipped == _lines(path)
 
 
@@ -133,5 +147,6 @@ def test_values_agree_with_the_upstream_expected_parse(path):
     ours = [v for row in sink.got for v in _leaves(row)]
     missing_ips = _ips(expected) - _ips(ours)
     assert not missing_ips, f"IPs the upstream parse found that we did not: {missing_ips}"
-    missing_times = _seconds(expected) - _seconds(ours)
-    assert not missing_times, f"timestamps not found: {sorted(missing_times)[:5]}"
+    ours_times = _times(ours)
+    missing = [v for v in expected if _times([v]) and not _times([v]) & ours_times]
+    assert not missing, f"timestamps not found: {missing[:5]}"

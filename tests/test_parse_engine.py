@@ -331,3 +331,57 @@ def test_cloudwatch_export_files(tmp_path):
         "starting worker",
         "worker ready",
     ]
+
+
+CT_RECORD = {
+    "eventVersion": "1.08", "eventTime": "2024-05-14T10:21:08Z", "eventSource": "iam.amazonaws.com",
+    "eventName": "CreateAccessKey", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
+    "userAgent": "aws-cli/2.15.0", "recipientAccountId": "123456789012",
+    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"},
+    "eventID": "0f4a6b5c-1d2e-4f3a-9b8c-7d6e5f4a3b2c", "eventType": "AwsApiCall",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["lookup_events", "lookup_event_lines", "eventbridge_lines", "bare_records", "pretty_record"],
+)
+def test_cloudtrail_records_outside_trail_files(tmp_path, shape):
+    second = {**CT_RECORD, "eventName": "AttachUserPolicy"}
+    records = (CT_RECORD, second)
+    text = {
+        "lookup_events": json.dumps(
+            {"Events": [{"EventId": "1", "CloudTrailEvent": json.dumps(r)} for r in records]}
+        ),
+        "lookup_event_lines": "\n".join(
+            json.dumps({"EventName": r["eventName"], "CloudTrailEvent": json.dumps(r)})
+            for r in records
+        ),
+        "eventbridge_lines": "\n".join(
+            json.dumps({"version": "0", "detail-type": "AWS API Call via CloudTrail", "detail": r})
+            for r in records
+        ),
+        "bare_records": "\n".join(json.dumps(r) for r in (CT_RECORD, second)),
+        "pretty_record": json.dumps(CT_RECORD, indent=4),
+    }[shape]
+    [report], sink = run(write(tmp_path, "events.json", text))
+    assert report.table == "cloudtrail" and report.quarantined == 0
+    rows = sink.all_rows("cloudtrail")
+    assert rows[0]["eventName"] == "CreateAccessKey"
+    assert rows[0]["actor"] == "arn:aws:iam::123456789012:user/alice"
+    assert len(rows) == (1 if shape == "pretty_record" else 2)
+
+
+def test_findings_in_eventbridge_events(tmp_path):
+    finding = {
+        **{"SchemaVersion": "2018-10-08", "Id": "f-1", "AwsAccountId": "123456789012"},
+        **{"ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty"},
+        **{"Title": "Unusual API call", "Severity": {"Label": "HIGH"}},
+        **{"UpdatedAt": "2024-05-14T10:00:00Z", "CreatedAt": "2024-05-14T10:00:00Z"},
+    }
+    detail = {"findings": [finding] * 3}
+    event = {"detail-type": "Security Hub Findings - Imported", "detail": detail}
+    [report], _ = run(write(tmp_path, "sh.json", json.dumps(event)))
+    assert (report.table, report.rows) == ("securityhub", 3)
+    [single], _ = run(write(tmp_path, "finding.json", json.dumps(finding, indent=2)))
+    assert (single.table, single.rows) == ("securityhub", 1)

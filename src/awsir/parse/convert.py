@@ -111,7 +111,7 @@ def common_sql(name: str, table: Table, file: str, typed: str) -> str:
         f"SELECT *, {literal(account) if account else 'NULL'}::VARCHAR AS _key_account, "
         f"{literal(region) if region else 'NULL'}::VARCHAR AS _key_region FROM ({typed})"
     )
-    shared = [c for c in COMMON_TYPES if c in {col for f in table.fields for col in f.columns}]
+    shared = [c for c in COMMON_TYPES if c in {x.lower() for f in table.fields for x in f.columns}]
     exprs = []
     for column, sql_type in COMMON_TYPES.items():
         # A field column of the same name is the common column (the spec checks they agree).

@@ -216,7 +216,7 @@ def _subscription(
     for stream, events in found.streams.items():
         text = "".join(f"{e['message']}\n" for e in events).encode()
         name = f"{member.name}!{stream}"
-        if detect(catalog, name, head_of(text)) is not None:
+        if detect(catalog, name, head_of(text)) or _envelope(catalog, text[:4096]):
             reports += _parse_member(con, catalog, sink, _virtual(name, text), None, fields)
         else:  # application logs: kept as generic CloudWatch Logs events
             rows = cloudwatch.event_rows(events)

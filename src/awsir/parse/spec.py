@@ -163,7 +163,8 @@ class Table(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate field names: {dupes}")
-        columns = [c for f in self.fields for c in f.columns]
+        # SQL identifiers are case-insensitive (DuckDB, Athena): "Region" and "region" clash.
+        columns = [c.lower() for f in self.fields for c in f.columns]
         clashes = sorted({c for c in columns if columns.count(c) > 1})
         if clashes:
             raise ValueError(f"field names that map to the same column: {clashes}")
@@ -172,7 +173,9 @@ class Table(Strict):
             raise ValueError(f"default_order names unknown fields: {unknown}")
         if self.layout == Layout.header and not self.default_order:
             raise ValueError("layout header needs default_order (used when no header line)")
-        for column in sorted(set(columns) & set(COMMON_TYPES)):
+        for column in sorted(set(columns) & (set(COMMON_TYPES) | set(ROW_COLUMNS))):
+            if column in ROW_COLUMNS:
+                raise ValueError(f"field column {column!r} clashes with awsir's own column")
             mapped = getattr(self.common, column, "NULL") if self.common else "NULL"
             same = rf'^\s*(NULL|"?{column}"?|coalesce\(\s*"?{column}"?\s*,.*\))\s*$'
             if not re.match(same, mapped, re.IGNORECASE | re.DOTALL):
@@ -232,6 +235,8 @@ OCSF_CLASSES = {
 
 
 REQUIRED_COMMON = ("time", "message")
+ROW_COLUMNS = ("source", "raw_ref", "ocsf_class_uid")
+"""Columns awsir adds to every row after the common ones."""
 
 Common = create_model(  # type: ignore[call-overload]
     "Common",
