@@ -23,7 +23,12 @@ def head_of(data: bytes) -> list[str]:
     characters as one text (JSON documents are often pretty-printed over many lines)."""
     text = data[:HEAD_BYTES].decode("utf-8", "replace")
     lines = [line for line in text.splitlines() if line.strip()][:HEAD_LINES]
-    return [*lines, text[:2000]] if text.strip() else []
+    if not text.strip():
+        return []
+    head = [*lines, text[:2000]]
+    if text.lstrip()[:1] in "{[":  # spaced or pretty-printed JSON, as compact JSON
+        head.append(re.sub(r'\s+(?=(?:[^"]*"[^"]*")*[^"]*$)', "", text[:2000]))
+    return head
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,15 @@ def candidates(catalog: Catalog, key: str, head: list[str]) -> list[Candidate]:
 
 
 def detect(catalog: Catalog, key: str, head: list[str]) -> Candidate | None:
-    """The one table this file belongs to, or None when no rule or several equal rules match."""
+    """The one table this file belongs to, or None when no rule or several equal rules match.
+
+    Among equally strong matches, a table whose rule matches the first line wins (a file mixing
+    formats is read as its first line's format; the other lines go to quarantine).
+    """
     found = candidates(catalog, key, head)
-    if not found or (len(found) > 1 and found[1].strength == found[0].strength):
+    if not found:
         return None
-    return found[0]
+    best = [c for c in found if c.strength == found[0].strength]
+    if len(best) > 1 and head:
+        best = [c for c in best if _strength(c.spec, key, head[:1]) == c.strength] or best
+    return best[0] if len(best) == 1 else None
