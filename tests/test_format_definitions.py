@@ -8,6 +8,7 @@ no other) by the detection rules.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,14 @@ def test_sample_agrees_with_definition(sid, name, table: Table, path):
         for i, record in enumerate(records):
             assert isinstance(record, dict), f"record {i} is not an object"
             assert set(record) <= known, f"record {i}: undeclared {sorted(set(record) - known)}"
+        return
+    if table.layout == Layout.pattern:
+        text = path.read_text(encoding="utf-8")
+        records = re.split(f"(?m)(?={table.record_start})", text)
+        assert not records[0].strip(), "text before the first record"
+        for i, record in enumerate(records[1:], 1):
+            match = re.fullmatch(table.pattern, record.rstrip("\n"), re.DOTALL)
+            assert match, f"record {i} does not match the pattern"
         return
     if table.layout == Layout.w3c:
         directives = [line for line in lines if line.startswith("#")]

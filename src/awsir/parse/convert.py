@@ -135,6 +135,22 @@ def convert(
     con.register("strings", strings)
     try:
         typed = select_sql(table, strings.column_names, "strings")
-        return con.sql(common_sql(name, table, file, typed)).to_arrow_table()
+        result = con.sql(common_sql(name, table, file, typed)).to_arrow_table()
     finally:
         con.unregister("strings")
+    return _mark_json(result, table)
+
+
+def _mark_json(result: pa.Table, table: Table) -> pa.Table:
+    """JSON fields as Arrow's canonical JSON type, so JSON output nests them and Parquet keeps
+    them as JSON (DuckDB exports its JSON type as plain strings)."""
+    for f in table.fields:
+        if f.type != FieldType.json:
+            continue
+        at = result.schema.get_field_index(f.columns[0])
+        column = result.column(at)
+        marked = pa.chunked_array(
+            [pa.ExtensionArray.from_storage(pa.json_(), c) for c in column.chunks], pa.json_()
+        )
+        result = result.set_column(at, pa.field(f.columns[0], pa.json_()), marked)
+    return result

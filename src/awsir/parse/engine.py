@@ -27,6 +27,7 @@ from awsir.parse.convert import ERROR, convert
 from awsir.parse.delimited import LINE, DelimitedReader, Split
 from awsir.parse.detect import detect, head_of
 from awsir.parse.jsonread import RECORD
+from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block, Member, blocks, members
 from awsir.parse.spec import Envelope, Table
@@ -96,7 +97,6 @@ def parse_files(
     forced = resolve_format(catalog, format) if format else None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET arrow_lossless_conversion = true")  # JSON columns stay JSON in Arrow
     try:
         for path in input_files(paths):
             if not path.exists():
@@ -161,6 +161,8 @@ def _parse_member(
         for block in _chain(first, stream):
             if table.reader == "json_lines":
                 split = jsonread.json_lines(con, table, block, member.name)
+            elif table.reader == "pattern":
+                split = read_pattern(con, table, block, member.name)
             else:
                 split = reader.read(block)
             _emit(con, sink, report, table, split, {"block": block})

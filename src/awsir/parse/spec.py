@@ -118,12 +118,15 @@ class Layout(StrEnum):
     header = "header"  # a header line names the fields (VPC flow on S3); else default_order
     w3c = "w3c"  # '#Fields:' directive names them (CloudFront standard logs)
     json = "json"  # one JSON object per record; fields are its top-level keys
+    pattern = "pattern"  # a regular expression with one named group per field
 
 
 class Table(Strict):
-    reader: Literal["delimited", "json_lines", "json_document"] = Field(
+    reader: Literal["delimited", "json_lines", "json_document", "pattern"] = Field(
         description="delimited: one record per line; json_lines: one JSON object per line; "
-        "json_document: one JSON document per file holding records (e.g. {'Records': [...]})."
+        "json_document: one JSON document per file holding records (e.g. {'Records': [...]}); "
+        "pattern: records that start where record_start matches (they may span lines), "
+        "fields taken by the named groups of pattern."
     )
     layout: Layout
     delimiter: str = Field(default=" ", min_length=1, max_length=1)
@@ -140,6 +143,13 @@ class Table(Strict):
     fields: list[FieldDef] = Field(min_length=1)
     default_order: list[str] = Field(
         default_factory=list, description="layout header: the fields when no header line exists."
+    )
+    record_start: Regex | None = Field(
+        default=None, description="pattern reader: where a record begins (at a line start)."
+    )
+    pattern: Regex | None = Field(
+        default=None,
+        description="pattern reader: the whole record, one (?P<column>...) group per field.",
     )
     envelopes: list[Envelope] = Field(default_factory=list)
     common: Common | None = Field(  # type: ignore[valid-type]
@@ -192,7 +202,21 @@ class Table(Strict):
             raise ValueError("min_fields is for layout fixed, at most the number of fields")
         if (self.reader == "json_document") != (self.records is not None):
             raise ValueError("records is required by, and only allowed for, json_document")
-        if (self.reader == "delimited") == (self.layout == Layout.json):
+        if (self.reader == "pattern") != (self.layout == Layout.pattern) or (
+            (self.reader == "pattern")
+            != (self.pattern is not None and self.record_start is not None)
+        ):
+            raise ValueError(
+                "the pattern reader goes with layout pattern, pattern and record_start"
+            )
+        if self.pattern is not None:
+            groups = set(re.compile(self.pattern).groupindex)
+            wanted = {c for f in self.fields for c in f.columns}
+            if groups != wanted:
+                raise ValueError(
+                    f"pattern groups {sorted(groups)} are not the columns {sorted(wanted)}"
+                )
+        elif (self.reader == "delimited") == (self.layout == Layout.json):
             raise ValueError("delimited readers need a text layout; JSON readers layout json")
         return self
 
