@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +30,7 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
-from awsir.parse.engine import FileReport, UnknownFormat, parse_files
+from awsir.parse.engine import FileReport, UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, FolderSink, StdoutSink
 from awsir.sources.schema import LogType
 
@@ -266,14 +267,35 @@ def parse_command(
         raise typer.Exit(2)
     sink: StdoutSink | FolderSink = FolderSink(output, out) if output else StdoutSink()
     names = fields.replace(",", " ").split() if fields else None
-    reports = []
+    reports: list[FileReport] = []
+    files = list(input_files(paths))
+    progress = Progress(
+        TextColumn("parsing"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task("parse", total=sum(p.stat().st_size for p in files), rows=0)
+    seen: set[Path] = set()
+    size = rows = 0
     try:
-        for report in parse_files(
-            paths, catalog, sink, format=None if format == "auto" else format, fields=names
-        ):
-            reports.append(report)
-            if report.problem:
-                err.print(Text(f"{report.file}: {report.problem}", style="yellow"))
+        with progress:
+            for report in parse_files(
+                files, catalog, sink, format=None if format == "auto" else format, fields=names
+            ):
+                reports.append(report)
+                outer = Path(report.file.split("!", 1)[0])
+                if outer not in seen and outer.exists():
+                    seen.add(outer)
+                    size += outer.stat().st_size
+                rows += report.rows
+                progress.update(task, completed=size, rows=rows)
+                if report.problem:
+                    err.print(Text(f"{report.file}: {report.problem}", style="yellow"))
     except UnknownFormat as exc:
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(2) from None
