@@ -385,3 +385,11 @@ def test_findings_in_eventbridge_events(tmp_path):
     assert (report.table, report.rows) == ("securityhub", 3)
     [single], _ = run(write(tmp_path, "finding.json", json.dumps(finding, indent=2)))
     assert (single.table, single.rows) == ("securityhub", 1)
+
+
+def test_awsir_output_is_not_mistaken_for_aws_records(tmp_path):
+    """Rows awsir wrote (they embed AWS field names) are not read back as AWS logs."""
+    for _, path in samples(CATALOG):
+        golden = path.with_name(path.name + ".expected.jsonl")
+        [report], _ = run(golden)
+        assert report.table is None, f"{golden.name} was read as {report.table}"

@@ -50,8 +50,18 @@ def _strength(table: Table, key: str, head: list[str]) -> int:
     return 0
 
 
+_OWN_ROWS = re.compile(r'^\{"time":.*"source":"[a-z0-9_]+","raw_ref":')
+
+
+def is_awsir_output(head: list[str]) -> bool:
+    return bool(head) and bool(_OWN_ROWS.match(head[0]))
+
+
 def candidates(catalog: Catalog, key: str, head: list[str]) -> list[Candidate]:
-    """Every table whose rules match, strongest first."""
+    """Every table whose rules match, strongest first (none for awsir's own output rows,
+    which carry AWS field names but are not AWS logs)."""
+    if is_awsir_output(head):
+        return []
     found = [
         Candidate(source.id, name, table, strength)
         for source in catalog

@@ -25,7 +25,7 @@ from awsir.catalog import Catalog
 from awsir.parse import cloudwatch, jsonread, quarantine
 from awsir.parse.convert import ERROR, convert
 from awsir.parse.delimited import LINE, DelimitedReader, Split
-from awsir.parse.detect import detect, head_of
+from awsir.parse.detect import detect, head_of, is_awsir_output
 from awsir.parse.jsonread import RECORD
 from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
@@ -119,7 +119,7 @@ def _parse_member(
     report = FileReport(member.name)
     stream = blocks(member)
     first = next(stream, None)
-    if forced is None and first is not None:
+    if forced is None and first is not None and not is_awsir_output(head_of(first.data)):
         if cloudwatch.looks_like_subscription(first.data[:4096]):
             return _subscription(con, catalog, sink, member, _whole(member, first, stream), fields)
         wrapped = _envelope(catalog, first.data[:4096])
