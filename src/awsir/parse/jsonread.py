@@ -15,7 +15,6 @@ import json
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from awsir.parse.delimited import LINE, MAX_LINE, Split
@@ -90,23 +89,50 @@ def _whole_document(
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    doc = pa.table({"doc": pa.array([text], pa.string())})
-    con.register("whole", doc)
+    valid, kind = _kind(con, text, "$")
+    if not valid or kind not in ("OBJECT", "ARRAY"):
+        return None
+    records = _records_at(con, _documents([text]), "$" if kind == "OBJECT" else "$[*]")
+    return _run(con, table, records, file, skipped=0)
+
+
+def _documents(texts: list[str]) -> pa.Table:
+    """JSON texts numbered from 1 (lines of a file, or one whole document)."""
+    return pa.table(
+        {"line": pa.array(texts, pa.string()), "n": pa.array(np.arange(1, len(texts) + 1))}
+    )
+
+
+def _kind(con: duckdb.DuckDBPyConnection, text: str, path: str) -> tuple[bool, str | None]:
+    """Is ``text`` valid JSON, and what JSON type is at ``path`` in it?"""
+    con.register("doc", _documents([text]))
     try:
-        query = "SELECT json_valid(doc), CASE WHEN json_valid(doc) THEN json_type(doc) END"
-        [(ok, kind)] = con.sql(f"{query} FROM whole").fetchall()
-        if not ok or kind not in ("OBJECT", "ARRAY"):
-            return None
-        records = con.sql(
-            "SELECT CAST(doc AS VARCHAR) AS line, 1::BIGINT AS n FROM whole"
-            if kind == "OBJECT"
-            else "SELECT CAST(rec AS VARCHAR) AS line, CAST(i AS BIGINT) AS n FROM ("
-            "SELECT unnest(json_extract(doc, '$[*]')) AS rec, "
-            "unnest(range(1, 1 + CAST(json_array_length(doc) AS BIGINT))) AS i FROM whole)"
+        [(valid, kind)] = con.sql(
+            "SELECT json_valid(line), "
+            f"CASE WHEN json_valid(line) THEN json_type(line -> {literal(path)}) END FROM doc"
+        ).fetchall()
+    finally:
+        con.unregister("doc")
+    return bool(valid), kind
+
+
+def _records_at(
+    con: duckdb.DuckDBPyConnection, documents: pa.Table, path: str, string: bool = False
+) -> pa.Table:
+    """The record(s) at ``path`` in each valid document, as JSON text with a record number:
+    the line number, or the position in the list for a single document."""
+    pick = f"{'json_extract_string' if string else 'json_extract'}(line, {literal(path)})"
+    value = f"unnest({pick})" if "[*]" in path else pick
+    number = "row_number() OVER ()" if documents.num_rows == 1 else "n"
+    con.register("documents", documents)
+    try:
+        return con.sql(
+            f"SELECT CAST(rec AS VARCHAR) AS line, CAST({number} AS BIGINT) AS n FROM ("
+            f"SELECT {value} AS rec, n FROM documents WHERE json_valid(line)) "
+            "WHERE rec IS NOT NULL"
         ).to_arrow_table()
     finally:
-        con.unregister("whole")
-    return _run(con, table, records, file, skipped=0)
+        con.unregister("documents")
 
 
 def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
@@ -176,29 +202,14 @@ def json_document(con: duckdb.DuckDBPyConnection, table: Table, data: bytes, fil
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Split(None, [Quarantined(file, None, f"not UTF-8 text (byte {exc.start})", data)])
-    doc = pa.table({"doc": pa.array([text], pa.string())})
-    path = literal("$." + ident(table.records or ""))
-    every = literal("$." + ident(table.records or "") + "[*]")
-    con.register("docs", doc)
-    try:
-        [(ok, kind)] = con.sql(
-            "SELECT json_valid(doc), "
-            f"CASE WHEN json_valid(doc) THEN json_type(doc -> {path}) END FROM docs"
-        ).fetchall()
-        if not ok:
-            return Split(None, [Quarantined(file, None, "invalid JSON document", data)])
-        if kind != "ARRAY":
-            why = f"no {table.records!r} list in the document"
-            return Split(None, [Quarantined(file, None, why, data)])
-        records = con.sql(
-            "SELECT CAST(rec AS VARCHAR) AS line, CAST(i AS BIGINT) AS n FROM ("
-            f"SELECT unnest(json_extract(doc, {every})) AS rec, "
-            f"unnest(range(1, 1 + CAST(json_array_length(doc -> {path}) AS BIGINT))) AS i "
-            "FROM docs)"
-        ).to_arrow_table()
-    finally:
-        con.unregister("docs")
-    return _run(con, table, records, file, skipped=0)
+    key = "$." + ident(table.records or "")
+    valid, kind = _kind(con, text, key)
+    if not valid:
+        return Split(None, [Quarantined(file, None, "invalid JSON document", data)])
+    if kind != "ARRAY":
+        why = f"no {table.records!r} list in the document"
+        return Split(None, [Quarantined(file, None, why, data)])
+    return _run(con, table, _records_at(con, _documents([text]), key + "[*]"), file, skipped=0)
 
 
 def enveloped(
@@ -209,28 +220,20 @@ def enveloped(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Split(None, [Quarantined(file, None, f"not UTF-8 text (byte {exc.start})", data)])
-    lines = pa.table({"line": pa.array(text.splitlines(), pa.string())})
-    lines = lines.append_column("n", pa.array(np.arange(1, lines.num_rows + 1)))
-    whole = pa.table({"line": pa.array([text], pa.string()), "n": pa.array([1], pa.int64())})
-    extract = "json_extract_string" if envelope.string else "json_extract"
-    many = "[*]" in envelope.path
-    pick = f"{extract}(line, {literal(envelope.path)})"
-    for source, by_line in ((lines, True), (whole, False)):
-        con.register("wrappers", source)
+    lines = text.splitlines()
+    wrappers = [line for line in lines if line.strip()]
+    if wrappers:
+        documents = _documents(lines)
+        con.register("wrappers", documents)
         try:
-            [(valid, total)] = con.sql(
-                "SELECT count(*) FILTER (WHERE json_valid(line)), "
-                "count(*) FILTER (WHERE trim(line) <> '') FROM wrappers"
-            ).fetchall()
-            if not valid or valid < total:
-                continue
-            records = con.sql(
-                f"SELECT CAST({'unnest(' + pick + ')' if many else pick} AS VARCHAR) AS line, n "
-                "FROM wrappers WHERE json_valid(line)"
-            ).to_arrow_table()
+            [(valid,)] = con.sql("SELECT count(*) FROM wrappers WHERE json_valid(line)").fetchall()
         finally:
             con.unregister("wrappers")
-        records = records.filter(pc.is_valid(records.column("line")))
-        return _run(con, table, records, file, skipped=lines.num_rows - total if by_line else 0)
+        if valid == len(wrappers):  # one wrapper per line
+            records = _records_at(con, documents, envelope.path, envelope.string)
+            return _run(con, table, records, file, skipped=len(lines) - len(wrappers))
+    if _kind(con, text, "$")[0]:  # one wrapper document
+        records = _records_at(con, _documents([text]), envelope.path, envelope.string)
+        return _run(con, table, records, file, skipped=0)
     why = f"not JSON {envelope.name} wrappers (one per line or one document)"
     return Split(None, [Quarantined(file, None, why, data)])
