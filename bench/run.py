@@ -330,7 +330,8 @@ def run_duckdb(fmt: str, data: Path, out: Path, manifest: dict, repeat: int, thr
 
 def ensure_data(args: argparse.Namespace, formats: list[str]) -> dict:
     manifest = generate.read_manifest(args.data) or {}
-    fresh = manifest.get("generator") == generate.GENERATOR_VERSION and manifest.get("seed") == args.seed
+    fresh = (manifest.get("generator") == generate.GENERATOR_VERSION and manifest.get("seed") == args.seed
+             and manifest.get("gzip_all", False) == args.gzip_all)
     missing = []
     for fmt in formats:
         want = args.cloudtrail_events if fmt == "cloudtrail" else args.events
@@ -341,7 +342,7 @@ def ensure_data(args: argparse.Namespace, formats: list[str]) -> dict:
         print(f"generating {', '.join(missing)} into {args.data}", file=sys.stderr)
         cmd = [sys.executable, str(BENCH / "generate.py"), "--formats", ",".join(missing),
                "--events", str(args.events), "--cloudtrail-events", str(args.cloudtrail_events),
-               "--seed", str(args.seed), "--out", str(args.data)]
+               "--seed", str(args.seed), "--out", str(args.data), *(["--gzip-all"] if args.gzip_all else [])]
         subprocess.run(cmd, check=True)
         manifest = generate.read_manifest(args.data) or {}
     return manifest
@@ -485,6 +486,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=BENCH / "data", help="generated logs (reused when they match)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "awsir-bench-out")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--gzip-all", action="store_true",
+                        help="gzip S3 access and Classic ELB logs too (AWS delivers them uncompressed)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool and format; the median is reported")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="DuckDB threads (default: all cores)")
     parser.add_argument("--peer-budget", type=float, default=0,

@@ -250,8 +250,8 @@ def parse_command(
     """Read AWS log files of any known format into typed rows, losing nothing.
 
     Each file's format is recognised from its content and name (or given with --format).
-    Every record becomes a row or a quarantine entry with file, line and reason; the summary
-    on stderr gives, per file and in total, rows, quarantined records and problems.
+    Every record becomes a row or a quarantine entry with file, line and reason. On stderr: a
+    line for each file with a problem, then files, rows and quarantined records per table.
     """
     catalog = load_catalog()
     _warn_problems(catalog)
