@@ -393,3 +393,30 @@ def test_awsir_output_is_not_mistaken_for_aws_records(tmp_path):
         golden = path.with_name(path.name + ".expected.jsonl")
         [report], _ = run(golden)
         assert report.table is None, f"{golden.name} was read as {report.table}"
+
+
+def test_flow_logs_delivered_as_parquet(tmp_path):
+    """AWS's Parquet delivery names columns like awsir's derived names; rows keep their numbers."""
+    import pyarrow.parquet as pq
+
+    flows = pa.table({
+        "version": pa.array([5, 5], pa.int32()), "account_id": ["123456789012"] * 2,
+        "interface_id": ["eni-1", "eni-1"], "srcaddr": ["10.0.0.5", "10.0.0.6"],
+        "dstaddr": ["203.0.113.9"] * 2, "srcport": pa.array([443, 22], pa.int32()),
+        "dstport": pa.array([51000, 22], pa.int32()), "protocol": pa.array([6, 6], pa.int32()),
+        "packets": pa.array([10, 1], pa.int64()), "bytes": pa.array([8400, 40], pa.int64()),
+        "start": pa.array([1715681268, 1715681270], pa.int64()),
+        "end": pa.array([1715681328, 1715681330], pa.int64()),
+        "action": ["ACCEPT", "REJECT"], "log_status": ["OK", "OK"],
+        "flow_direction": ["egress", "ingress"],
+    })  # fmt: skip
+    path = tmp_path / "123456789012_vpcflowlogs_us-east-1_fl-1_20240514T1000Z_hash.log.parquet"
+    pq.write_table(flows, path, row_group_size=1)
+    [report], sink = run(path)
+    assert (report.table, report.rows, report.quarantined) == ("vpc_flow", 2, 0)
+    rows = sink.all_rows("vpc_flow")
+    assert [r["outcome"] for r in rows] == ["success", "denied"] and sink.lines("vpc_flow") == [
+        1,
+        2,
+    ]
+    assert rows[1]["flow_direction"] == "ingress" and rows[0]["bytes"] == 8400

@@ -20,9 +20,10 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from awsir.catalog import Catalog
-from awsir.parse import cloudwatch, jsonread, quarantine
+from awsir.parse import cloudwatch, jsonread, parquet, quarantine
 from awsir.parse.convert import ERROR, convert
 from awsir.parse.delimited import LINE, DelimitedReader, Split
 from awsir.parse.detect import detect, head_of, is_awsir_output
@@ -117,6 +118,8 @@ def _parse_member(
     fields: list[str] | None,
 ) -> list[FileReport]:
     report = FileReport(member.name)
+    if member.path is not None and _is_parquet(member.path):
+        return [_parquet(con, catalog, sink, member, forced, report)]
     stream = blocks(member)
     first = next(stream, None)
     if forced is None and first is not None and not is_awsir_output(head_of(first.data)):
@@ -174,6 +177,37 @@ def _parse_member(
     if member.damage:
         report.problem = "; ".join(member.damage)
     return [report]
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == parquet.MAGIC
+
+
+def _parquet(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    sink: Sink,
+    member: Member,
+    forced: tuple[str, Table] | None,
+    report: FileReport,
+) -> FileReport:
+    assert member.path is not None
+    try:
+        columns = pq.read_schema(member.path).names
+    except (pa.ArrowInvalid, OSError) as exc:
+        report.problem = f"unreadable Parquet file: {exc}"
+        _quarantine(sink, report, [Quarantined(member.name, None, report.problem, b"")])
+        return report
+    found = forced or parquet.find_table(catalog, columns)
+    if found is None:
+        report.problem = f"Parquet columns of no known table: {', '.join(columns[:8])}..."
+        _quarantine(sink, report, [Quarantined(member.name, None, report.problem, b"")])
+        return report
+    report.table, table = found
+    for split in parquet.read_parquet(member.path, table):
+        _emit(con, sink, report, table, split, {})
+    return report
 
 
 def _whole(member: Member, first: Block | None, rest: Iterator[Block]) -> bytes:

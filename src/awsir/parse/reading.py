@@ -29,6 +29,7 @@ class Member:
     name: str
     open: Callable[[], IO[bytes]]
     damage: list[str] = field(default_factory=list)
+    path: Path | None = None  # the file itself, when it is not inside an archive
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,9 @@ def members(path: Path) -> Iterator[Member]:
         with archive:
             for info in archive.infolist():
                 if not info.is_dir():
-                    yield _member(f"{path}!{info.filename}", partial(archive.open, info))
+                    yield Member(f"{path}!{info.filename}", partial(archive.open, info))
         return
-    yield _member(str(path), lambda: path.open("rb"))
-
-
-def _member(name: str, opener: Callable[[], IO[bytes]]) -> Member:
-    return Member(name, opener)
+    yield Member(str(path), lambda: path.open("rb"), path=path)
 
 
 def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:
