@@ -31,7 +31,6 @@ SQL_TYPES = {
     FieldType.ip: "VARCHAR",
     FieldType.json: "JSON",
 }
-_IP_PORT = r"^\[?(.*?)\]?:(\d+)$"
 
 
 def sql_types(field: FieldDef) -> list[str]:
@@ -56,34 +55,44 @@ def _typed(field: FieldDef, v: str) -> str:
 
 
 def select_sql(table: Table, present: list[str], relation: str) -> str:
-    """SELECT turning ``relation`` (string columns named by AWS field name) into typed columns."""
+    """SELECT turning ``relation`` (string columns named by AWS field name) into typed columns.
+
+    Three steps, so that each field is cleaned and converted once: ``__v<i>`` is the text with
+    null tokens removed, ``__c<i>`` the converted value, and the error check compares the two.
+    """
     nulls = ", ".join(literal(n) for n in table.missing) or "NULL"
-    exprs, errors = [], []
-    for field in table.fields:
+    cleaned, converted, exprs, errors = [], [], [], []
+    for i, field in enumerate(table.fields):
         if field.name not in present:
             typed = zip(field.columns, sql_types(field), strict=True)
             exprs += [f"NULL::{t} AS {ident(c)}" for c, t in typed]
             continue
         text = f"CAST({ident(field.name)} AS VARCHAR)"  # JSON columns compare as their text
         raw = f"trim({text})" if table.trim else text
-        v = f"(CASE WHEN {raw} IN ({nulls}) THEN NULL ELSE {raw} END)"
+        v, c = f"__v{i}", f"__c{i}"
+        cleaned.append(f"CASE WHEN {raw} IN ({nulls}) THEN NULL ELSE {raw} END AS {v}")
         if field.type == FieldType.ip_port:
+            # "1.2.3.4:80", "[2001:db8::1]:80" or "2001:db8::1:80": the port follows the last ':'.
             ip_col, port_col = field.columns
-            exprs.append(f"regexp_extract({v}, {literal(_IP_PORT)}, 1) AS {ident(ip_col)}")
-            port = f"regexp_extract({v}, {literal(_IP_PORT)}, 2)"
-            exprs.append(f"try_cast({port} AS BIGINT) AS {ident(port_col)}")
-            check = f"NOT regexp_matches({v}, {literal(_IP_PORT)})"
+            port = f"string_split({v}, ':')[-1]"
+            converted.append(f"try_cast({port} AS BIGINT) AS {c}")
+            host = f"left({v}, length({v}) - length({port}) - 1)"
+            exprs.append(f"nullif(trim({host}, '[]'), '') AS {ident(ip_col)}")
+            exprs.append(f"{c} AS {ident(port_col)}")
+            check = f"({c} IS NULL OR strpos({v}, ':') = 0)"
         else:
-            converted = _typed(field, v)
-            exprs.append(f"{converted} AS {ident(field.columns[0])}")
-            check = f"{converted} IS NULL"
+            converted.append(f"{_typed(field, v)} AS {c}")
+            exprs.append(f"{c} AS {ident(field.columns[0])}")
+            check = f"{c} IS NULL"
         if field.type not in (FieldType.string, FieldType.ip):
             what = f"{field.name}: not a valid {field.type}: "
             errors.append(f"CASE WHEN {v} IS NOT NULL AND {check} THEN {literal(what)} || {v} END")
-    extras = [c for c in present if c.startswith("_")]
+    extras = [ident(c) for c in present if c.startswith("_")]
     error = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "NULL::VARCHAR"
-    columns = ", ".join([*exprs, *(ident(c) for c in extras), f"{error} AS {ERROR}"])
-    return f"SELECT {columns} FROM {relation}"
+    columns = ", ".join([*exprs, *extras, f"{error} AS {ERROR}"])
+    stage1 = ", ".join([*cleaned, *extras]) or "1 AS __none"
+    stage2 = ", ".join(["*", *converted])
+    return f"SELECT {columns} FROM (SELECT {stage2} FROM (SELECT {stage1} FROM {relation}))"
 
 
 _KEY = re.compile(
