@@ -420,3 +420,14 @@ def test_flow_logs_delivered_as_parquet(tmp_path):
         2,
     ]
     assert rows[1]["flow_direction"] == "ingress" and rows[0]["bytes"] == 8400
+
+
+def test_cloudtrail_record_that_does_not_convert_keeps_its_raw_text(tmp_path):
+    bad = {**CT_RECORD, "eventTime": "yesterday"}
+    doc = json.dumps({"Records": [CT_RECORD, bad, 7]})
+    [report], sink = run(write(tmp_path, "ct.json", doc), format="cloudtrail")
+    assert (report.rows, report.quarantined) == (1, 2)
+    reasons = {q["line"]: (q["reason"], q["raw"]) for q in sink.bad}
+    assert reasons[2][0] == "eventTime: not a valid timestamp: yesterday"
+    assert json.loads(reasons[2][1])["eventTime"] == "yesterday"
+    assert reasons[3] == ("not a record of this format", b"7")

@@ -11,6 +11,7 @@ clean input never runs a Python loop per line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,7 @@ class Split:
     strings: pa.Table | None
     quarantined: list[Quarantined] = field(default_factory=list)
     skipped: int = 0  # blank lines, headers and directives: structure, not records
+    raw_of: Callable[[int], bytes] | None = None  # raw record by number, for the rare rejects
 
 
 @dataclass

@@ -291,6 +291,8 @@ def _emit(
             if RECORD in rejected.column_names:
                 raw = dict(zip(numbers, rejected.column(RECORD).to_pylist(), strict=True))
                 raw = {n: (r or "").encode() for n, r in raw.items()}
+            elif split.raw_of is not None:
+                raw = {n: split.raw_of(n) for n in numbers}
             else:
                 raw = _raw_lines(context.get("block"), numbers)
             for line, why in zip(numbers, rejected.column(ERROR).to_pylist(), strict=True):
