@@ -30,34 +30,30 @@ RECORD = "_record"
 
 
 def _record_sql(table: Table, record: str, number: str, relation: str) -> str:
-    schema = json.dumps({f.name: "JSON" for f in table.fields})
-    keys = ", ".join(
-        f"r.{ident(f.name)} AS {ident(f.name)}"
-        if f.type == "json"
-        else f"r.{ident(f.name)} ->> '$' AS {ident(f.name)}"
-        for f in table.fields
-    )
+    """One parse per record: ``try(from_json(...))`` straight into the declared fields (scalars
+    as text, objects as JSON). NULL means invalid JSON; a struct with none of the declared keys
+    means an array, a scalar or an object of another format."""
+    schema = json.dumps({f.name: "JSON" if f.type == "json" else "VARCHAR" for f in table.fields})
+    keys = ", ".join(f"r.{ident(f.name)} AS {ident(f.name)}" for f in table.fields)
+    present = " OR ".join(f"r.{ident(f.name)} IS NOT NULL" for f in table.fields)
     # Internal names start with "__": AWS records have keys such as "kind" (EKS audit events).
     return (
-        f"WITH parsed AS (SELECT {number} AS __n, {record} AS __rec, "
-        f"json_valid({record}) AS __ok FROM {relation}), "
-        f"typed AS (SELECT *, CASE WHEN __ok THEN json_type(__rec) END AS __type FROM parsed), "
-        f"checked AS (SELECT __n, __rec, coalesce(__type = 'OBJECT', false) AS __good, "
-        f"CASE WHEN NOT __ok THEN 'invalid JSON' WHEN __type <> 'OBJECT' "
-        f"THEN 'not a JSON object' END AS __why FROM typed), "
-        f"rows AS (SELECT __n, __rec, from_json(CASE WHEN __good THEN __rec END, "
-        f"{literal(schema)}) AS r FROM checked WHERE __good) "
-        f"SELECT 'row' AS __kind, __n, NULL AS __why, __rec AS {RECORD}, {keys} FROM rows "
-        f"UNION ALL BY NAME SELECT 'bad' AS __kind, __n, __why, __rec AS {RECORD} "
-        f"FROM checked WHERE NOT __good "
-        f"ORDER BY __n"
+        f"WITH p AS (SELECT {number} AS __n, {record} AS __rec, "
+        f"try(from_json({record}, {literal(schema)})) AS r FROM {relation}) "
+        "SELECT CASE WHEN r IS NULL THEN 'invalid JSON' "
+        f"WHEN NOT ({present}) THEN CASE WHEN ltrim(__rec)[1] = '{{' "
+        "THEN 'none of the fields of this format' ELSE 'not a JSON object' END END AS __why, "
+        f"__n, __rec AS {RECORD}, {keys} FROM p"  # DuckDB keeps the input order
     )
 
 
 def _split_result(result: pa.Table, file: str) -> Split:
-    kinds = result.column("__kind").to_numpy(zero_copy_only=False)
-    bad = result.filter(pa.array(kinds == "bad"))
-    good = result.filter(pa.array(kinds == "row")).drop_columns(["__kind", "__why"])
+    failed = pc.is_valid(result.column("__why"))
+    if not pc.any(failed).as_py():  # the usual case: no copy of the rows
+        good = result.drop_columns(["__why"])
+        return Split(good.rename_columns([LINE, *good.column_names[1:]]) if good.num_rows else None)
+    bad = result.filter(failed)
+    good = result.filter(pc.invert(failed)).drop_columns(["__why"])
     split = Split(good.rename_columns([LINE, *good.column_names[1:]]) if good.num_rows else None)
     for n, why, rec in zip(
         bad.column("__n").to_pylist(),
@@ -187,7 +183,9 @@ def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file
 def _run(
     con: duckdb.DuckDBPyConnection, table: Table, lines: pa.Table, file: str, skipped: int
 ) -> Split:
-    con.register("lines", lines)
+    # Small batches let DuckDB spread the records over its threads.
+    batches = lines.to_batches(max_chunksize=2048)
+    con.register("lines", pa.Table.from_batches(batches, schema=lines.schema))
     try:
         result = con.sql(_record_sql(table, "line", "n", "lines")).to_arrow_table()
     finally:
