@@ -25,6 +25,9 @@ from awsir.parse.spec import Layout, Table
 from awsir.parse.tokens import split_line
 
 MAX_LINE = 1 << 20
+ARROW_BLOCK = 4 * MAX_LINE
+"""Arrow's CSV reader parses blocks of this size on its threads; a row must fit in one, and
+blocks with a line over MAX_LINE take the exact path, so every row fits."""
 EXTRA = "_extra"
 LINE = "_line"
 
@@ -123,7 +126,7 @@ class DelimitedReader:
         try:
             strings = pacsv.read_csv(
                 pa.py_buffer(body),
-                read_options=pacsv.ReadOptions(column_names=columns, block_size=len(body) + 1),
+                read_options=pacsv.ReadOptions(column_names=columns, block_size=ARROW_BLOCK),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.table.delimiter,
                     quote_char=self.table.quote or False,

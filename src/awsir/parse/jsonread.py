@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from awsir.parse.delimited import LINE, MAX_LINE, Split
+from awsir.parse.delimited import ARROW_BLOCK, LINE, MAX_LINE, Split
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block
 from awsir.parse.spec import Envelope, Table
@@ -144,7 +144,7 @@ def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file
     if clean and b"\r\n\r\n" not in body:
         lines = pacsv.read_csv(
             pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=["line"], block_size=len(body) + 1),
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=ARROW_BLOCK),
             parse_options=pacsv.ParseOptions(
                 delimiter=_UNIT_SEPARATOR, quote_char=False, ignore_empty_lines=False
             ),
