@@ -26,8 +26,14 @@ def main() -> None:
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
     row = con.execute(args.sql).fetchone()
-    json.dump({"rows": int(row[0]) if row else 0, "seconds_inside": time.perf_counter() - started,
-               "duckdb": duckdb.__version__}, sys.stdout)
+    json.dump(
+        {
+            "rows": int(row[0]) if row else 0,
+            "seconds_inside": time.perf_counter() - started,
+            "duckdb": duckdb.__version__,
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

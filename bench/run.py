@@ -76,26 +76,62 @@ class Measure:
 # --------------------------------------------------------------------------------------------
 
 
+# Linux carries a process's RSS high-water mark across fork and exec: a child forked from this
+# (large) process would report at least this process's RSS as its own peak. So children are
+# started by a minimal launcher (python -S, ~10 MB), which forks the tool, waits for it with
+# wait4 (that child's own rusage) and writes wall time, CPU time and peak RSS to a file.
+LAUNCHER = r"""
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(report, "w") as fh:
+    fh.write(f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(cmd: list[str]) -> tuple[int, str, str, float, float, float]:
     """(exit code, stdout, stderr, wall s, cpu s, peak RSS MB) of one child process."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rusage") as report,
+    ):
+        launcher = [sys.executable, "-S", "-c", LAUNCHER, report.name, *cmd]
+        code = subprocess.run(launcher, stdout=out, stderr=err, cwd=REPO, check=False).returncode
         out.seek(0)
         err.seek(0)
-        return (proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"), wall,
-                usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        wall, cpu, rss_kb = (float(x) for x in (report.read().split() or [0, 0, 0]))
+        return (
+            code,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            wall,
+            cpu,
+            rss_kb / 1024,
+        )
 
 
 def measure(fmt: str, tool: str, cmd: list[str], repeat: int, input_mb: float) -> tuple[Measure, str, str]:
     runs = [run_child(cmd) for _ in range(repeat)]
     code, stdout, stderr, *_ = runs[-1]
     walls = [r[3] for r in runs]
-    m = Measure(fmt, tool, seconds=statistics.median(walls), cpu_seconds=statistics.median(r[4] for r in runs),
-                peak_rss_mb=max(r[5] for r in runs), input_mb=input_mb)
+    m = Measure(
+        fmt,
+        tool,
+        seconds=statistics.median(walls),
+        cpu_seconds=statistics.median(r[4] for r in runs),
+        peak_rss_mb=max(r[5] for r in runs),
+        input_mb=input_mb,
+    )
     if repeat > 1:
         m.details["walls"] = [round(w, 2) for w in walls]
     if code != 0:
@@ -113,7 +149,17 @@ def measure(fmt: str, tool: str, cmd: list[str], repeat: int, input_mb: float) -
 def run_awsir(fmt: str, data: Path, out: Path, manifest: dict, repeat: int, keep: bool) -> Measure:
     info = manifest["formats"][fmt]
     target = out / "awsir" / fmt
-    cmd = [sys.executable, "-m", "awsir", "parse", str(data / fmt), "-o", str(target), "--out", "parquet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "awsir",
+        "parse",
+        str(data / fmt),
+        "-o",
+        str(target),
+        "--out",
+        "parquet",
+    ]
     shutil.rmtree(target, ignore_errors=True)
     m, _, stderr = measure(fmt, "awsir", cmd, repeat, info["raw_bytes"] / 1e6)
     check_awsir_output(m, fmt, target, info, stderr)
@@ -182,8 +228,11 @@ def check_awsir_output(m: Measure, fmt: str, target: Path, info: dict, stderr: s
     for f in table.fields:
         if f.name in info.get("sums", {}):
             wanted[f.columns[-1]] = info["sums"][f.name]  # an ip_port field's last column is the port
-    times = [f.columns[0] for f in table.fields
-             if str(f.type) in ("timestamp", "epoch_s", "epoch_ms") and f.columns[0] in present]
+    times = [
+        f.columns[0]
+        for f in table.fields
+        if str(f.type) in ("timestamp", "epoch_s", "epoch_ms") and f.columns[0] in present
+    ]
     read = pq.read_table(target / f"{fmt}.parquet", columns=[c for c in [*wanted, *times] if c in present])
     for column, total in wanted.items():
         if column in read.column_names and not quarantined:
@@ -211,9 +260,15 @@ def ensure_peer_venv() -> str | None:
     probe = [str(PEER_PY), "-c", "import aws_log_parser"]
     if PEER_PY.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return None
-    print(f"creating {PEER_VENV} with aws-log-parser (kept apart from awsir's dependencies)", file=sys.stderr)
+    print(
+        f"creating {PEER_VENV} with aws-log-parser (kept apart from awsir's dependencies)",
+        file=sys.stderr,
+    )
     base = getattr(sys, "_base_executable", sys.executable)
-    steps = [[base, "-m", "venv", str(PEER_VENV)], [str(PEER_PY), "-m", "pip", "install", "-q", "aws-log-parser"]]
+    steps = [
+        [base, "-m", "venv", str(PEER_VENV)],
+        [str(PEER_PY), "-m", "pip", "install", "-q", "aws-log-parser"],
+    ]
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True)
         if done.returncode != 0:
@@ -222,14 +277,24 @@ def ensure_peer_venv() -> str | None:
 
 
 def peer_version() -> str:
-    done = subprocess.run([str(PEER_PY), "-c", "import importlib.metadata as m; print(m.version('aws-log-parser'))"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(PEER_PY), "-c", "import importlib.metadata as m; print(m.version('aws-log-parser'))"],
+        capture_output=True,
+        text=True,
+    )
     return done.stdout.strip() or "?"
 
 
 def run_peer(fmt: str, data: Path, manifest: dict, repeat: int, budget: float) -> Measure:
     info = manifest["formats"][fmt]
-    cmd = [str(PEER_PY), str(BENCH / "peer_aws_log_parser.py"), fmt, str(data / fmt), "--budget", str(budget)]
+    cmd = [
+        str(PEER_PY),
+        str(BENCH / "peer_aws_log_parser.py"),
+        fmt,
+        str(data / fmt),
+        "--budget",
+        str(budget),
+    ]
     m, stdout, _ = measure(fmt, "aws-log-parser", cmd, repeat, info["raw_bytes"] / 1e6)
     try:
         result = json.loads(stdout)
@@ -243,11 +308,15 @@ def run_peer(fmt: str, data: Path, manifest: dict, repeat: int, budget: float) -
         # a rate over the files read within the budget: scale input MB to that share of events
         done = result["events"] + result["failed"]
         m.input_mb = info["raw_bytes"] / 1e6 * done / info["events"]
-        m.notes.append(f"partial: {result['files']}/{result['files_total']} files, {done:,} of {info['events']:,} "
-                       f"records in the {budget:g} s budget")
+        m.notes.append(
+            f"partial: {result['files']}/{result['files_total']} files, {done:,} of {info['events']:,} "
+            f"records in the {budget:g} s budget"
+        )
     if result["failed"]:
-        m.notes.append(f"raised on {result['failed']:,} records: " +
-                       "; ".join(f"{f['count']:,}x {f['example']}" for f in result["failures"][:3]))
+        m.notes.append(
+            f"raised on {result['failed']:,} records: "
+            + "; ".join(f"{f['count']:,}x {f['example']}" for f in result["failures"][:3])
+        )
     return m
 
 
@@ -289,14 +358,20 @@ def duckdb_routes(fmt: str, data: Path, target: Path) -> dict[str, str]:
         return {"read_json": copy.format(select=select, out=out("read_json"))}
     if fmt == "cloudtrail":
         big = 1 << 28
-        auto = f"SELECT unnest(Records, max_depth := 2) FROM read_json({files}, format='auto', maximum_object_size={big})"
+        auto = (
+            f"SELECT unnest(Records, max_depth := 2) FROM read_json({files}, format='auto', maximum_object_size={big})"
+        )
         record = {f.name: ("JSON" if f.type == "json" else "VARCHAR") for f in table.fields}
         schema = json.dumps({"Records": [record]}).replace("'", "''")
-        lines = (f"read_csv({files}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
-                 f"columns={{'line': 'VARCHAR'}}, max_line_size={big})")
+        lines = (
+            f"read_csv({files}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
+            f"columns={{'line': 'VARCHAR'}}, max_line_size={big})"
+        )
         fast = f"SELECT unnest(from_json(line, '{schema}').Records, max_depth := 2) FROM {lines}"
-        return {"read_json": copy.format(select=auto, out=out("read_json")),
-                "from_json": copy.format(select=fast, out=out("from_json"))}
+        return {
+            "read_json": copy.format(select=auto, out=out("read_json")),
+            "from_json": copy.format(select=fast, out=out("from_json")),
+        }
     raise ValueError(fmt)
 
 
@@ -330,8 +405,11 @@ def run_duckdb(fmt: str, data: Path, out: Path, manifest: dict, repeat: int, thr
 
 def ensure_data(args: argparse.Namespace, formats: list[str]) -> dict:
     manifest = generate.read_manifest(args.data) or {}
-    fresh = (manifest.get("generator") == generate.GENERATOR_VERSION and manifest.get("seed") == args.seed
-             and manifest.get("gzip_all", False) == args.gzip_all)
+    fresh = (
+        manifest.get("generator") == generate.GENERATOR_VERSION
+        and manifest.get("seed") == args.seed
+        and manifest.get("gzip_all", False) == args.gzip_all
+    )
     missing = []
     for fmt in formats:
         want = args.cloudtrail_events if fmt == "cloudtrail" else args.events
@@ -340,9 +418,21 @@ def ensure_data(args: argparse.Namespace, formats: list[str]) -> dict:
             missing.append(fmt)
     if missing:
         print(f"generating {', '.join(missing)} into {args.data}", file=sys.stderr)
-        cmd = [sys.executable, str(BENCH / "generate.py"), "--formats", ",".join(missing),
-               "--events", str(args.events), "--cloudtrail-events", str(args.cloudtrail_events),
-               "--seed", str(args.seed), "--out", str(args.data), *(["--gzip-all"] if args.gzip_all else [])]
+        cmd = [
+            sys.executable,
+            str(BENCH / "generate.py"),
+            "--formats",
+            ",".join(missing),
+            "--events",
+            str(args.events),
+            "--cloudtrail-events",
+            str(args.cloudtrail_events),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(args.data),
+            *(["--gzip-all"] if args.gzip_all else []),
+        ]
         subprocess.run(cmd, check=True)
         manifest = generate.read_manifest(args.data) or {}
     return manifest
@@ -365,19 +455,25 @@ def fmt_n(value: float, digits: int = 0) -> str:
 
 
 def print_report(results: list[Measure], manifest: dict, formats: list[str]) -> None:
-    header = f"{'tool':22} {'events':>11} {'input MB':>9} {'s':>8} {'events/s':>9} {'MB/s':>7} {'CPU s':>7} {'peak RSS':>9}"
+    header = (
+        f"{'tool':22} {'events':>11} {'input MB':>9} {'s':>8} {'events/s':>9} {'MB/s':>7} {'CPU s':>7} {'peak RSS':>9}"
+    )
     for fmt in formats:
         info = manifest["formats"][fmt]
         rows = [r for r in results if r.format == fmt]
         if not rows:
             continue
         kind = "gzip" if info["compressed"] else "plain"
-        print(f"\n## {fmt}: {info['events']:,} events in {info['files']} {kind} files, "
-              f"{info['raw_bytes'] / 1e6:,.0f} MB uncompressed, {info['stored_bytes'] / 1e6:,.0f} MB on disk")
+        print(
+            f"\n## {fmt}: {info['events']:,} events in {info['files']} {kind} files, "
+            f"{info['raw_bytes'] / 1e6:,.0f} MB uncompressed, {info['stored_bytes'] / 1e6:,.0f} MB on disk"
+        )
         print(header)
         for r in rows:
-            print(f"{r.tool:22} {r.events:>11,} {r.input_mb:>9,.0f} {r.seconds:>8.2f} {fmt_n(r.events_per_s):>9} "
-                  f"{r.mb_per_s:>7.1f} {r.cpu_seconds:>7.1f} {r.peak_rss_mb:>6,.0f} MB" + ("" if r.ok else "  FAILED"))
+            print(
+                f"{r.tool:22} {r.events:>11,} {r.input_mb:>9,.0f} {r.seconds:>8.2f} {fmt_n(r.events_per_s):>9} "
+                f"{r.mb_per_s:>7.1f} {r.cpu_seconds:>7.1f} {r.peak_rss_mb:>6,.0f} MB" + ("" if r.ok else "  FAILED")
+            )
             for note in r.notes:
                 print(f"{'':22}   ! {note}")
         for line in ratios(fmt, rows):
@@ -404,16 +500,20 @@ def ratios(fmt: str, rows: list[Measure]) -> list[str]:
         if "duckdb read_json" in by:
             ratio = awsir.events_per_s / by["duckdb read_json"].events_per_s
             targets.append(f">= 4x DuckDB read_json: {'met' if ratio >= 4 else 'NOT met'} ({ratio:.2f}x)")
-    targets.append(f"peak RSS < {TARGET_RSS_MB / 1000:.1f} GB: {'met' if awsir.peak_rss_mb < TARGET_RSS_MB else 'NOT met'} "
-                   f"({awsir.peak_rss_mb:,.0f} MB)")
-    return out + ["targets: " + "; ".join(targets)]
+    targets.append(
+        f"peak RSS < {TARGET_RSS_MB / 1000:.1f} GB: {'met' if awsir.peak_rss_mb < TARGET_RSS_MB else 'NOT met'} "
+        f"({awsir.peak_rss_mb:,.0f} MB)"
+    )
+    return [*out, "targets: " + "; ".join(targets)]
 
 
 def markdown_table(results: list[Measure], formats: list[str]) -> str:
     """The summary table README.md carries: one line per format."""
-    lines = ["| format | events | MB in | awsir ev/s (MB/s) | awsir RSS | aws-log-parser ev/s | RSS | DuckDB raw ev/s | RSS "
-             "| awsir / aws-log-parser | awsir / DuckDB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| format | events | MB in | awsir ev/s (MB/s) | awsir RSS | aws-log-parser ev/s | RSS | DuckDB raw ev/s | RSS "
+        "| awsir / aws-log-parser | awsir / DuckDB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for fmt in formats:
         by = {r.tool: r for r in results if r.format == fmt}
         a = by.get("awsir")
@@ -433,9 +533,11 @@ def markdown_table(results: list[Measure], formats: list[str]) -> str:
         duck_rss = "<br>".join(f"{d.peak_rss_mb:,.0f} MB" for d in ducks) or "—"
         vs_peer = f"{a.events_per_s / p.events_per_s:.1f}x" if p and p.ok and p.events else "—"
         vs_duck = "<br>".join(f"{a.events_per_s / d.events_per_s:.2f}x" for d in ducks if d.ok and d.events) or "—"
-        lines.append(f"| {fmt} | {a.details.get('rows', a.events):,} | {a.input_mb:,.0f} | {rate(a)} ({a.mb_per_s:.0f}) | "
-                     f"{a.peak_rss_mb:,.0f} MB | {rate(p)} | {f'{p.peak_rss_mb:,.0f} MB' if p else '—'} | {duck_rates} | "
-                     f"{duck_rss} | {vs_peer} | {vs_duck} |")
+        lines.append(
+            f"| {fmt} | {a.details.get('rows', a.events):,} | {a.input_mb:,.0f} | {rate(a)} ({a.mb_per_s:.0f}) | "
+            f"{a.peak_rss_mb:,.0f} MB | {rate(p)} | {f'{p.peak_rss_mb:,.0f} MB' if p else '—'} | {duck_rates} | "
+            f"{duck_rss} | {vs_peer} | {vs_duck} |"
+        )
     return "\n".join(lines)
 
 
@@ -446,8 +548,21 @@ def profile_awsir(fmt: str, data: Path, out: Path, results_dir: Path) -> None:
     prof = results_dir / f"awsir-{fmt}.prof"
     target = out / "profile" / fmt
     shutil.rmtree(target, ignore_errors=True)
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "awsir", "parse", str(data / fmt), "-o", str(target),
-           "--out", "parquet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cProfile",
+        "-o",
+        str(prof),
+        "-m",
+        "awsir",
+        "parse",
+        str(data / fmt),
+        "-o",
+        str(target),
+        "--out",
+        "parquet",
+    ]
     subprocess.run(cmd, cwd=REPO, check=False, capture_output=True)
     print(f"\n## cProfile of awsir parse on {fmt} ({prof})")
     stats = pstats.Stats(str(prof))
@@ -479,19 +594,36 @@ def environment() -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="events per line format (default 1,000,000)")
-    parser.add_argument("--cloudtrail-events", type=int, default=300_000, help="CloudTrail records (default 300,000)")
+    parser.add_argument(
+        "--cloudtrail-events",
+        type=int,
+        default=300_000,
+        help="CloudTrail records (default 300,000)",
+    )
     parser.add_argument("--formats", default=",".join(generate.FORMATS), help="comma-separated format ids")
     parser.add_argument("--tools", default="awsir,peer,duckdb", help="which of awsir, peer, duckdb to run")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data", type=Path, default=BENCH / "data", help="generated logs (reused when they match)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "awsir-bench-out")
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--gzip-all", action="store_true",
-                        help="gzip S3 access and Classic ELB logs too (AWS delivers them uncompressed)")
+    parser.add_argument(
+        "--gzip-all",
+        action="store_true",
+        help="gzip S3 access and Classic ELB logs too (AWS delivers them uncompressed)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool and format; the median is reported")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="DuckDB threads (default: all cores)")
-    parser.add_argument("--peer-budget", type=float, default=0,
-                        help="seconds per format for aws-log-parser; 0 (default): read every record")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="DuckDB threads (default: all cores)",
+    )
+    parser.add_argument(
+        "--peer-budget",
+        type=float,
+        default=0,
+        help="seconds per format for aws-log-parser; 0 (default): read every record",
+    )
     parser.add_argument("--profile", metavar="FORMAT", help="also run awsir under cProfile on this format")
     parser.add_argument("--keep-outputs", action="store_true", help="keep the Parquet files written under --out")
     args = parser.parse_args(argv)
@@ -520,24 +652,33 @@ def main(argv: list[str] | None = None) -> None:
             results += run_duckdb(fmt, args.data, args.out, manifest, args.repeat, args.threads, args.keep_outputs)
     env["load_average_after"] = os.getloadavg()
 
-    print(f"\n# awsir benchmark, {env['date']}, {env['cpus']} cores, Python {env['python']}, DuckDB {env['duckdb']}, "
-          f"pyarrow {env['pyarrow']}, aws-log-parser {env.get('aws_log_parser', '—')}, awsir {env['awsir_commit']}"
-          + (f" (+{env['awsir_tree_changes']} changed files in src/)" if env["awsir_tree_changes"] else ""))
-    print("wall time per tool process (start to exit, imports included); events/s = events / wall s; "
-          "MB = uncompressed input; CPU s = user + system")
+    print(
+        f"\n# awsir benchmark, {env['date']}, {env['cpus']} cores, Python {env['python']}, DuckDB {env['duckdb']}, "
+        f"pyarrow {env['pyarrow']}, aws-log-parser {env.get('aws_log_parser', '—')}, awsir {env['awsir_commit']}"
+        + (f" (+{env['awsir_tree_changes']} changed files in src/)" if env["awsir_tree_changes"] else "")
+    )
+    print(
+        "wall time per tool process (start to exit, imports included); events/s = events / wall s; "
+        "MB = uncompressed input; CPU s = user + system"
+    )
     load = max(env["load_average_before"][0], env["load_average_after"][0])
     if load > 0.5 * (env["cpus"] or 1):
-        print(f"! load average {load:.1f} on {env['cpus']} cores around the run: other processes competed; "
-              "compare ratios, or re-run on a quiet machine")
+        print(
+            f"! load average {load:.1f} on {env['cpus']} cores around the run: other processes competed; "
+            "compare ratios, or re-run on a quiet machine"
+        )
     print_report(results, manifest, formats)
     print("\n" + markdown_table(results, formats))
 
     results_dir = BENCH / "results"
     results_dir.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    record = {"environment": env, "args": {k: str(v) for k, v in vars(args).items()},
-              "data": {k: {kk: vv for kk, vv in v.items() if kk != "nonnull"} for k, v in manifest["formats"].items()},
-              "results": [{**asdict(r), "events_per_s": r.events_per_s, "mb_per_s": r.mb_per_s} for r in results]}
+    record = {
+        "environment": env,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "data": {k: {kk: vv for kk, vv in v.items() if kk != "nonnull"} for k, v in manifest["formats"].items()},
+        "results": [{**asdict(r), "events_per_s": r.events_per_s, "mb_per_s": r.mb_per_s} for r in results],
+    }
     path = results_dir / f"run-{stamp}.json"
     path.write_text(json.dumps(record, indent=1, default=str) + "\n")
     print(f"\nresults: {path}")
