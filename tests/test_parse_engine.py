@@ -11,6 +11,7 @@ import base64
 import gzip
 import io
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -432,3 +433,33 @@ def test_cloudtrail_record_that_does_not_convert_keeps_its_raw_text(tmp_path):
     assert reasons[2][0] == "eventTime: not a valid timestamp: yesterday"
     assert json.loads(reasons[2][1])["eventTime"] == "yesterday"
     assert reasons[3] == ("not a record of this format", b"7")
+
+
+def test_paths_that_cannot_be_read_get_a_clear_message(tmp_path, monkeypatch):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    [report], _ = run(fifo)  # would block forever if opened
+    assert report.problem == "not a regular file: not read"
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("flow.log", f"{FLOW_HEADER}\n{FLOW}\n")
+    data = bytearray(buffer.getvalue())
+    data[6] |= 1  # local header: the member says it is encrypted
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 1  # and so does the central directory
+    [member], _ = run(write(tmp_path, "locked.zip", bytes(data)))
+    assert "cannot read the archive member" in (member.problem or "")
+    assert "encrypted" in (member.problem or "")
+
+    denied = write(tmp_path, "denied.log", FLOW)
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self == denied:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    [report], _ = run(denied)
+    assert report.problem == "cannot read: Permission denied"

@@ -18,14 +18,19 @@ HEAD_LINES = 5
 HEAD_BYTES = 4096
 
 
+def head_lines(data: bytes) -> list[str]:
+    """The first non-empty lines of a file."""
+    text = data[:HEAD_BYTES].decode("utf-8", "replace")
+    return [line for line in text.splitlines() if line.strip()][:HEAD_LINES]
+
+
 def head_of(data: bytes) -> list[str]:
     """What detection reads of a file: its first non-empty lines, then its first 2,000
     characters as one text (JSON documents are often pretty-printed over many lines)."""
     text = data[:HEAD_BYTES].decode("utf-8", "replace")
-    lines = [line for line in text.splitlines() if line.strip()][:HEAD_LINES]
     if not text.strip():
         return []
-    head = [*lines, text[:2000]]
+    head = [*head_lines(data), text[:2000]]
     if text.lstrip()[:1] in "{[":  # spaced or pretty-printed JSON, as compact JSON
         head.append(re.sub(r'\s+(?=(?:[^"]*"[^"]*")*[^"]*$)', "", text[:2000]))
     return head

@@ -26,7 +26,7 @@ from awsir.catalog import Catalog
 from awsir.parse import cloudwatch, jsonread, parquet, quarantine
 from awsir.parse.convert import ERROR, convert
 from awsir.parse.delimited import LINE, DelimitedReader, Split
-from awsir.parse.detect import detect, head_of, is_awsir_output
+from awsir.parse.detect import detect, head_lines, head_of, is_awsir_output
 from awsir.parse.jsonread import RECORD
 from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
@@ -103,6 +103,9 @@ def parse_files(
             if not path.exists():
                 yield FileReport(str(path), problem="no such file")
                 continue
+            if not path.is_file():  # a FIFO or device would block or never end
+                yield FileReport(str(path), problem="not a regular file: not read")
+                continue
             for member in members(path):
                 yield from _parse_member(con, catalog, sink, member, forced, fields)
     finally:
@@ -136,7 +139,7 @@ def _parse_member(
             return [report]
     if forced is None:
         found = detect(catalog, member.name, head_of(first.data) if first else [])
-        if found is None and first is not None and cloudwatch.is_export(head_of(first.data)[:-1]):
+        if found is None and first is not None and cloudwatch.is_export(head_lines(first.data)):
             data = _whole(member, first, stream)
             inner = cloudwatch.strip_export(data)
             if detect(catalog, member.name, head_of(inner)) is not None:

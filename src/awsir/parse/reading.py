@@ -42,8 +42,12 @@ class Block:
 
 def members(path: Path) -> Iterator[Member]:
     """The log files inside ``path`` (a .zip holds several; anything else is one)."""
-    with path.open("rb") as fh:
-        magic = fh.read(4)
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        yield Member(str(path), lambda: io.BytesIO(b""), [f"cannot read: {exc.strerror or exc}"])
+        return
     if magic.startswith(ZIP_MAGIC):
         try:
             archive = zipfile.ZipFile(path)
@@ -116,3 +120,5 @@ def _chunks(member: Member, size: int | None = None) -> Iterator[bytes]:
                     yield chunk
     except (EOFError, zlib.error, zipfile.BadZipFile, OSError) as exc:
         member.damage.append(f"damaged compressed data: {exc or type(exc).__name__}")
+    except RuntimeError as exc:  # zipfile's way of saying a member is encrypted
+        member.damage.append(f"cannot read the archive member: {exc}")
