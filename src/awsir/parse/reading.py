@@ -17,9 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import IO, cast
 
+from isal import isal_zlib  # Intel ISA-L inflate: same API as zlib, 1.5-2x faster
+
 BLOCK_BYTES = 32 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+INFLATE_ERROR = cast("type[Exception]", isal_zlib.error)  # its stub declares an instance
 
 
 @dataclass
@@ -67,7 +70,7 @@ def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:
 
     Unlike ``GzipFile.read``, output decoded before a truncation or corruption is not lost.
     """
-    inflate = zlib.decompressobj(wbits=31)
+    inflate = isal_zlib.decompressobj(wbits=31)
     while chunk := raw.read(1 << 20):
         while chunk:
             out = inflate.decompress(chunk, size)
@@ -78,7 +81,7 @@ def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:
                 chunk += inflate.unused_data
                 if not chunk.strip(b"\x00"):
                     break
-                inflate = zlib.decompressobj(wbits=31)
+                inflate = isal_zlib.decompressobj(wbits=31)
     if not inflate.eof:
         tail = inflate.flush()
         if tail:
@@ -109,7 +112,20 @@ def blocks(member: Member, size: int | None = None) -> Iterator[Block]:
 
 
 def _chunks(member: Member, size: int | None = None) -> Iterator[bytes]:
-    size = size or BLOCK_BYTES
+    """Chunks of about ``size`` bytes: fewer, larger blocks amortize the per-block work."""
+    parts: list[bytes] = []
+    held = 0
+    for piece in _pieces(member, size or BLOCK_BYTES):
+        parts.append(piece)
+        held += len(piece)
+        if held >= (size or BLOCK_BYTES):
+            yield b"".join(parts)
+            parts, held = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
+def _pieces(member: Member, size: int) -> Iterator[bytes]:
     try:
         with member.open() as opened:
             stream = io.BufferedReader(cast("io.RawIOBase", opened))
@@ -118,7 +134,7 @@ def _chunks(member: Member, size: int | None = None) -> Iterator[bytes]:
             else:
                 while chunk := stream.read(size):
                     yield chunk
-    except (EOFError, zlib.error, zipfile.BadZipFile, OSError) as exc:
+    except (EOFError, zlib.error, INFLATE_ERROR, zipfile.BadZipFile, OSError) as exc:
         member.damage.append(f"damaged compressed data: {exc or type(exc).__name__}")
     except RuntimeError as exc:  # zipfile's way of saying a member is encrypted
         member.damage.append(f"cannot read the archive member: {exc}")
