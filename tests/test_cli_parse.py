@@ -34,12 +34,36 @@ def test_folder_output_in_every_format(cli, tmp_path):
         out = tmp_path / fmt
         result = cli("parse", str(bad), str(alb), "--out", fmt, "-o", str(out))
         assert result.returncode == 0, result.stderr
-        assert (out / f"vpc_flow.{fmt}").exists() and (out / f"alb.{fmt}").exists()
-        [quarantined] = [json.loads(line) for line in (out / "quarantine.jsonl").open()]
+        assert list((out / "vpc_flow").glob(f"part-*.{fmt}"))
+        assert list((out / "alb").glob(f"part-*.{fmt}"))
+        [part] = (out / "quarantine").glob("part-*.jsonl")
+        [quarantined] = [json.loads(line) for line in part.open()]
         assert re.fullmatch(r"expected \d+ fields, got 5", quarantined["reason"])
         assert quarantined["line"] > 1
-    [(count,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb.parquet'").fetchall()
+    [(count,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb/*.parquet'").fetchall()
     assert count > 0
+
+
+def test_parallel_workers_write_parts_and_replace_an_earlier_run(cli, tmp_path):
+    """Two workers, many files: every row once, whichever worker took its file; a second run
+    into the same folder replaces the first run's parts instead of adding to them."""
+    sample = _sample("vpc_flow", "vpc_flow")
+    for i in range(6):
+        (tmp_path / "in" / str(i)).mkdir(parents=True)
+        (tmp_path / "in" / str(i) / sample.name).write_bytes(sample.read_bytes())
+    expected = 6 * len([line for line in sample.read_text().splitlines()[1:] if line.strip()])
+    out = tmp_path / "out"
+    for _ in range(2):
+        result = cli("parse", str(tmp_path / "in"), "-o", str(out), "--out", "parquet", "-j", "2")
+        assert result.returncode == 0, result.stderr
+        assert f"{expected:,}" in result.stderr
+        [(rows, refs)] = duckdb.sql(
+            f"SELECT count(*), count(DISTINCT raw_ref) FROM '{out}/vpc_flow/*.parquet'"
+        ).fetchall()
+        assert rows == refs == expected
+    (out / "vpc_flow" / "part-7.parquet").write_bytes(b"left by a run with more workers")
+    assert cli("parse", str(sample), "-o", str(out), "--out", "parquet").returncode == 0
+    assert sorted(p.name for p in (out / "vpc_flow").iterdir()) == ["part-0.parquet"]
 
 
 def test_forced_format_and_fields(cli, tmp_path):

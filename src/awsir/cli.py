@@ -31,7 +31,8 @@ from awsir.catalog import (
     title_at,
 )
 from awsir.parse.engine import FileReport, UnknownFormat, input_files, parse_files
-from awsir.parse.output import FORMATS, FolderSink, StdoutSink
+from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
+from awsir.parse.parallel import parse_to_folder
 from awsir.sources.schema import LogType
 
 app = typer.Typer(
@@ -241,11 +242,21 @@ def parse_command(
         typer.Option(
             "-o",
             "--output",
-            help="Folder for one file per table plus quarantine.jsonl (needed for csv and "
-            "parquet). Without it, JSON lines go to stdout.",
+            help="Folder for a sub-folder of part files per table, plus quarantine/ (needed "
+            "for csv and parquet). Part files of an earlier run there are replaced. Without "
+            "it, JSON lines go to stdout.",
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes with -o (0: one per core). Stdout output uses one.",
+        ),
+    ] = 0,
 ) -> None:
     """Read AWS log files of any known format into typed rows, losing nothing.
 
@@ -265,8 +276,9 @@ def parse_command(
     if missing:
         err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
         raise typer.Exit(2)
-    sink: StdoutSink | FolderSink = FolderSink(output, out) if output else StdoutSink()
     names = fields.replace(",", " ").split() if fields else None
+    forced = None if format == "auto" else format
+    sink = StdoutSink() if output is None else None
     reports: list[FileReport] = []
     files = list(input_files(paths))
     progress = Progress(
@@ -282,11 +294,15 @@ def parse_command(
     task = progress.add_task("parse", total=sum(p.stat().st_size for p in files), rows=0)
     seen: set[Path] = set()
     size = rows = 0
+    if output is not None:
+        clear_parts(output)
+        run = parse_to_folder(files, output, out, format=forced, fields=names, jobs=jobs)
+    else:
+        assert sink is not None
+        run = parse_files(files, catalog, sink, format=forced, fields=names)
     try:
         with progress:
-            for report in parse_files(
-                files, catalog, sink, format=None if format == "auto" else format, fields=names
-            ):
+            for report in run:
                 reports.append(report)
                 outer = Path(report.file.split("!", 1)[0])
                 if outer not in seen and outer.exists():
@@ -300,11 +316,12 @@ def parse_command(
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(2) from None
     finally:
-        sink.close()
-    _parse_summary(reports, sink)
+        if sink is not None:
+            sink.close()
+    _parse_summary(reports, sink, output)
 
 
-def _parse_summary(reports: list[FileReport], sink: StdoutSink | FolderSink) -> None:
+def _parse_summary(reports: list[FileReport], sink: StdoutSink | None, output: Path | None) -> None:
     per_table: dict[str, list[int]] = {}
     for r in reports:
         counts = per_table.setdefault(r.table or "(not recognised)", [0, 0, 0])
@@ -317,10 +334,10 @@ def _parse_summary(reports: list[FileReport], sink: StdoutSink | FolderSink) -> 
     for name, (files, rows, bad) in sorted(per_table.items()):
         table.add_row(name, f"{files:,}", f"{rows:,}", f"{bad:,}")
     err.print(table)
-    if isinstance(sink, FolderSink):
-        for path in sink.paths:
+    if output is not None:
+        for path in part_files(output):
             err.print(Text(f"wrote {path}"))
-    elif sink.quarantined:
+    elif sink is not None and sink.quarantined:
         err.print(Text(f"{sink.quarantined:,} quarantined records: use -o DIR to keep them."))
 
 

@@ -12,9 +12,10 @@ import re
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from awsir.parse.delimited import LINE
-from awsir.parse.spec import COMMON_TYPES, FieldDef, FieldType, Table
+from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS, FieldDef, FieldType, Table
 from awsir.parse.sql import ident, literal
 
 ERROR = "_error"
@@ -54,15 +55,22 @@ def _typed(field: FieldDef, v: str) -> str:
     return f"try_cast({v} AS {SQL_TYPES[kind]})"
 
 
-def select_sql(table: Table, present: list[str], relation: str) -> str:
+def select_sql(
+    table: Table, present: list[str], relation: str, native: frozenset[str] = frozenset()
+) -> str:
     """SELECT turning ``relation`` (string columns named by AWS field name) into typed columns.
 
     Three steps, so that each field is cleaned and converted once: ``__v<i>`` is the text with
     null tokens removed, ``__c<i>`` the converted value, and the error check compares the two.
+    Fields in ``native`` already hold their final values and are only renamed.
     """
     nulls = ", ".join(literal(n) for n in table.missing) or "NULL"
     cleaned, converted, exprs, errors = [], [], [], []
     for i, field in enumerate(table.fields):
+        if field.name in native:
+            cleaned.append(f"{ident(field.name)} AS __v{i}")
+            exprs.append(f"__v{i} AS {ident(field.columns[0])}")
+            continue
         if field.name not in present:
             typed = zip(field.columns, sql_types(field), strict=True)
             exprs += [f"NULL::{t} AS {ident(c)}" for c, t in typed]
@@ -113,13 +121,18 @@ def key_context(file: str) -> tuple[str | None, str | None]:
     return (found.group(1), found.group(2)) if found else (None, None)
 
 
-def common_sql(name: str, table: Table, file: str, typed: str) -> str:
-    """SELECT adding the common columns (first) to the typed columns of ``typed``."""
+def common_sql(
+    name: str, table: Table, file: str, typed: str, omit: frozenset[str] = frozenset()
+) -> str:
+    """SELECT adding the common columns (first) to the typed columns of ``typed`` (less
+    ``omit``: columns the caller takes from its input as they are)."""
     account, region = key_context(file)
     keys = (
         f"SELECT *, {literal(account) if account else 'NULL'}::VARCHAR AS _key_account, "
         f"{literal(region) if region else 'NULL'}::VARCHAR AS _key_region FROM ({typed})"
     )
+    for helper, expr in table.derive.items():  # one layer each: a helper may use earlier ones
+        keys = f"SELECT *, ({expr}) AS {ident(helper)} FROM ({keys})"
     shared = [c for c in COMMON_TYPES if c in {x.lower() for f in table.fields for x in f.columns}]
     exprs = []
     for column, sql_type in COMMON_TYPES.items():
@@ -128,7 +141,8 @@ def common_sql(name: str, table: Table, file: str, typed: str) -> str:
         if column in shared and expr.strip() == "NULL":
             expr = ident(column)
         exprs.append(f"try_cast(({expr}) AS {sql_type}) AS {column}")
-    excluded = ", ".join(["_key_account", "_key_region", *(ident(c) for c in shared)])
+    gone = [*shared, *sorted(omit - set(shared)), *table.derive]
+    excluded = ", ".join(["_key_account", "_key_region", *(ident(c) for c in gone)])
     return (
         f"SELECT {', '.join(exprs)}, {literal(name)} AS source, "
         f"{literal(file + ':')} || {LINE} AS raw_ref, "
@@ -137,17 +151,74 @@ def common_sql(name: str, table: Table, file: str, typed: str) -> str:
     )
 
 
+def native_fields(table: Table, schema: pa.Schema, final: frozenset[str]) -> frozenset[str]:
+    """Fields whose input column already holds the final values: same type as the output, and
+    no null tokens to remove (the reader removed them, or the table has none)."""
+    found = set()
+    for field in table.fields:
+        kind = FieldType(field.type)
+        at = schema.get_field_index(field.name)
+        if at < 0 or kind in (FieldType.ip_port, FieldType.json) or table.trim:
+            continue
+        arrow = schema.field(at).type
+        if kind in (FieldType.string, FieldType.ip):
+            ok = arrow == pa.string() and (field.name in final or not table.missing)
+        else:
+            ok = field.name in final and arrow == NATIVE.get(kind)
+        if ok:
+            found.add(field.name)
+    return frozenset(found)
+
+
+NATIVE = {
+    FieldType.int: pa.int64(),
+    FieldType.double: pa.float64(),
+    FieldType.timestamp: pa.timestamp("us", "UTC"),
+}
+
+
 def convert(
-    con: duckdb.DuckDBPyConnection, name: str, table: Table, strings: pa.Table, file: str
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: Table,
+    strings: pa.Table,
+    file: str,
+    final: frozenset[str] = frozenset(),
 ) -> pa.Table:
-    """Typed Arrow table (common columns first, ``_error`` last) from one block's strings."""
+    """Typed Arrow table (common columns first, ``_error`` last) from one block's columns.
+
+    Columns that are already final are not sent through DuckDB's output: DuckDB reads them
+    for the common columns, and the result takes them from the input as they are (zero copy).
+    """
+    native = native_fields(table, strings.schema, final)
+    kept = {c: f.name for f in table.fields if f.name in native for c in f.columns}
     con.register("strings", strings)
     try:
-        typed = select_sql(table, strings.column_names, "strings")
-        result = con.sql(common_sql(name, table, file, typed)).to_arrow_table()
+        typed = select_sql(table, strings.column_names, "strings", native)
+        sql = common_sql(name, table, file, typed, frozenset(kept))
+        result = con.sql(sql).to_arrow_table()
     finally:
         con.unregister("strings")
+    if kept:
+        result = _splice(result, strings, kept, table)
     return _mark_json(result, table)
+
+
+def _splice(result: pa.Table, strings: pa.Table, kept: dict[str, str], table: Table) -> pa.Table:
+    """``result`` with the kept input columns back in their places (field order)."""
+    if not result.column(LINE).equals(strings.column(LINE)):  # DuckDB keeps order; be sure
+        result = result.take(pc.sort_indices(result, [(LINE, "ascending")]))
+    columns = dict(zip(result.column_names, result.columns, strict=True))
+    order = [c for c in result.column_names if c in COMMON_TYPES or c in ROW_COLUMNS]
+    for field in table.fields:
+        for column in field.columns:
+            if column in kept and column not in columns:
+                columns[column] = strings.column(kept[column])
+                order.append(column)
+            elif column in columns and column not in order:
+                order.append(column)
+    order += [c for c in result.column_names if c not in order]
+    return pa.table([columns[c] for c in order], names=order)
 
 
 def _mark_json(result: pa.Table, table: Table) -> pa.Table:

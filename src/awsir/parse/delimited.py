@@ -21,13 +21,19 @@ import pyarrow.csv as pacsv
 
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block
-from awsir.parse.spec import Layout, Table
+from awsir.parse.spec import FieldType, Layout, Table
 from awsir.parse.tokens import split_line
 
 MAX_LINE = 1 << 20
 ARROW_BLOCK = 4 * MAX_LINE
 """Arrow's CSV reader parses blocks of this size on its threads; a row must fit in one, and
 blocks with a line over MAX_LINE take the exact path, so every row fits."""
+ARROW_TYPES = {
+    FieldType.int: pa.int64(),
+    FieldType.double: pa.float64(),
+    FieldType.timestamp: pa.timestamp("us", "UTC"),  # ISO 8601 (no ``format``) only
+}
+"""Field types Arrow's CSV reader converts as it splits: what SQL would make of them, for less."""
 EXTRA = "_extra"
 LINE = "_line"
 
@@ -40,6 +46,7 @@ class Split:
     quarantined: list[Quarantined] = field(default_factory=list)
     skipped: int = 0  # blank lines, headers and directives: structure, not records
     raw_of: Callable[[int], bytes] | None = None  # raw record by number, for the rare rejects
+    final: frozenset[str] = frozenset()  # columns already typed and null-cleaned by the reader
 
 
 @dataclass
@@ -54,12 +61,13 @@ class DelimitedReader:
     def __post_init__(self) -> None:
         if self.names is None and self.table.layout == Layout.header:
             self.names = list(self.table.default_order)
+        self._by_name = {f.name: f for f in self.table.fields}
 
     def read(self, block: Block) -> Split:
         data = block.data
         start, skipped = self._leading_structure(block)
         body = data[start:]
-        if not body.strip():
+        if not body or body.isspace():
             return Split(None, skipped=skipped + _blank_count(body))
         fast = self._fast(body, block.first_line + data[:start].count(b"\n"))
         if fast is not None:
@@ -96,35 +104,79 @@ class DelimitedReader:
     # -- fast path -------------------------------------------------------------------------
 
     def _fast(self, body: bytes, first_line: int) -> Split | None:
-        ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+        # Whole-block checks, vectorized (a Python scan of a 32 MB block costs more than
+        # parsing it). Invalid UTF-8 is left to Arrow, which rejects it (then: exact path).
+        data = np.frombuffer(body, dtype=np.uint8)
+        ends = np.flatnonzero(data == 10)
         lines = len(ends) + (0 if body.endswith(b"\n") else 1)
         lengths = np.diff(ends, prepend=-1)
         if lengths.size and (lengths.max() > MAX_LINE or lengths.min() <= 1):
             return None  # a line over the limit, or a blank line inside the block
-        if b"\r\n\r\n" in body or (self.table.layout == Layout.w3c and b"\n#" in body):
-            return None
-        if self.table.layout == Layout.header and b"\nversion " in body:
+        if ends.size and ((lengths == 2) & (data[ends - 1] == 13)).any():
+            return None  # a blank CRLF line
+        starts = ends[:-1] + 1 if body.endswith(b"\n") else ends + 1
+        if self.table.layout == Layout.w3c and (data[starts] == ord("#")).any():
+            return None  # a directive inside the block
+        if self.table.layout == Layout.header and _any_line_starts(body, data, starts, b"version "):
             return None  # another header inside the block (files concatenated)
-        if self.table.quote and _odd_quotes(body, ends, self.table.quote):
+        if self.table.quote and _odd_quotes(data, ends, self.table.quote):
             return None
+        cut = body.find(b"\n")
         try:
-            text = body.decode("utf-8")
+            first = body[: cut if cut >= 0 else len(body)].decode("utf-8").rstrip("\r")
         except UnicodeDecodeError:
             return None
-        first = text.split("\n", 1)[0].rstrip("\r")
         groups = raw_groups(first, self.table)
         width, raw_width = len(groups), sum(groups)
         if not self._width_ok(width) and not self.guess_names(width):
             return None
+        columns = [f"r{i}" for i in range(raw_width)]
+        types, typed = self._arrow_types(groups)
+        strings = self._arrow_read(body, columns, types) if types else None
+        if strings is None:  # a value that is not its type: the SQL conversion says which
+            types, typed = {}, set()
+            strings = self._arrow_read(body, columns, types)
+        if strings is None or strings.num_rows != lines:
+            return None
+        merged = _merge_groups(strings, groups, self.table)
+        if merged is None:
+            return None
+        named, final = self._finish(self._named(merged, width), typed)
+        numbers = pa.array(np.arange(first_line, first_line + lines, dtype=np.int64))
+        return Split(named.append_column(LINE, numbers), final=final)
+
+    def _arrow_types(self, groups: list[int]) -> tuple[dict[str, pa.DataType], set[str]]:
+        """Raw columns Arrow's reader can type itself (ints, doubles, ISO 8601 times): a column
+        that is a whole field, of a file whose values need no trimming. Also: those fields."""
+        types: dict[str, pa.DataType] = {}
+        typed: set[str] = set()
+        if self.table.trim:
+            return types, typed
+        names = self.names or [f.name for f in self.table.fields]
+        at = 0
+        for i, size in enumerate(groups):
+            field = self._by_name.get(names[i]) if i < len(names) else None
+            if size == 1 and field is not None and not field.format:
+                native = ARROW_TYPES.get(FieldType(field.type))
+                if native is not None:
+                    types[f"r{at}"] = native
+                    typed.add(field.name)
+            at += size
+        return types, typed
+
+    def _arrow_read(
+        self, body: bytes, columns: list[str], types: dict[str, pa.DataType]
+    ) -> pa.Table | None:
+        """The block as columns (None if a row is malformed or a typed value does not convert).
+        Typed columns take AWS's null tokens as null; string columns keep them as text."""
         invalid: list[int] = []
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
             invalid.append(row.number)
             return "skip"
 
-        columns = [f"r{i}" for i in range(raw_width)]
         try:
-            strings = pacsv.read_csv(
+            table = pacsv.read_csv(
                 pa.py_buffer(body),
                 read_options=pacsv.ReadOptions(column_names=columns, block_size=ARROW_BLOCK),
                 parse_options=pacsv.ParseOptions(
@@ -136,20 +188,33 @@ class DelimitedReader:
                     invalid_row_handler=on_invalid,
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(columns, pa.string()),
+                    column_types={c: types.get(c, pa.string()) for c in columns},
+                    null_values=self.table.missing,
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
             )
         except pa.ArrowInvalid:
             return None
-        if invalid or strings.num_rows != lines:
-            return None
-        merged = _merge_groups(strings, groups, self.table.delimiter)
-        if merged is None:
-            return None
-        numbers = pa.array(np.arange(first_line, first_line + lines, dtype=np.int64))
-        return Split(self._named(merged, width).append_column(LINE, numbers))
+        return None if invalid else table
+
+    def _finish(self, named: pa.Table, typed: set[str]) -> tuple[pa.Table, frozenset[str]]:
+        """Null tokens of whole-field string columns become nulls here (Arrow compute, no SQL);
+        returns the columns whose values are now final: typed, or strings without tokens."""
+        final = set(typed)
+        for i, name in enumerate(named.column_names):
+            field = self._by_name.get(name)
+            if name in typed or field is None or field.type not in (FieldType.string, FieldType.ip):
+                continue
+            column = named.column(i)
+            if self.table.missing and not self.table.trim:
+                token = pc.is_in(column, value_set=pa.array(self.table.missing, pa.string()))
+                if pc.any(token).as_py():
+                    column = pc.if_else(token, pa.scalar(None, pa.string()), column)
+                    named = named.set_column(i, name, column)
+            if not self.table.trim:
+                final.add(name)
+        return named, frozenset(final)
 
     # -- exact path ------------------------------------------------------------------------
 
@@ -244,14 +309,21 @@ class DelimitedReader:
         return kept.append_column(EXTRA, extra)
 
 
-def _odd_quotes(body: bytes, ends: np.ndarray, quote: str) -> bool:
+def _odd_quotes(data: np.ndarray, ends: np.ndarray, quote: str) -> bool:
     """Does any line hold an odd number of quote characters (counted for all lines at once)?"""
-    data = np.frombuffer(body, dtype=np.uint8)
     quotes = np.flatnonzero(data == ord(quote))
     if not quotes.size:
         return False
-    per_line = np.bincount(np.searchsorted(ends, quotes), minlength=len(ends) + 1)
-    return bool((per_line % 2).any())
+    before = np.searchsorted(quotes, np.append(ends, len(data)))  # quotes before each line end
+    return bool((np.diff(before, prepend=0) & 1).any())
+
+
+def _any_line_starts(body: bytes, data: np.ndarray, starts: np.ndarray, prefix: bytes) -> bool:
+    """Does a line (other than the first) begin with ``prefix``?"""
+    for at in np.flatnonzero(data[starts] == prefix[0]):
+        if body.startswith(prefix, int(starts[at])):
+            return True
+    return False
 
 
 def raw_groups(line: str, table: Table) -> list[int]:
@@ -273,18 +345,22 @@ def raw_groups(line: str, table: Table) -> list[int]:
     return groups
 
 
-def _merge_groups(strings: pa.Table, groups: list[int], delimiter: str) -> pa.Table | None:
+def _merge_groups(strings: pa.Table, groups: list[int], table: Table) -> pa.Table | None:
     """Columns c0..cN from raw pieces; None when a bracketed value is not bracketed on some row."""
     columns, at = [], 0
     for size in groups:
         pieces = [strings.column(at + i) for i in range(size)]
         at += size
-        if size == 1 and not _all(pc.starts_with(pieces[0], "[")):
+        if size == 1 and (
+            not table.brackets
+            or pieces[0].type != pa.string()
+            or not _all(pc.starts_with(pieces[0], "["))
+        ):
             columns.append(pieces[0])
             continue
         if not (_all(pc.starts_with(pieces[0], "[")) and _all(pc.ends_with(pieces[-1], "]"))):
             return None
-        joined = pieces[0] if size == 1 else pc.binary_join_element_wise(*pieces, delimiter)
+        joined = pieces[0] if size == 1 else pc.binary_join_element_wise(*pieces, table.delimiter)
         columns.append(pc.utf8_slice_codeunits(joined, 1, -1))
     return pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
 

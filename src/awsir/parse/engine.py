@@ -93,11 +93,17 @@ def parse_files(
     *,
     format: str | None = None,
     fields: list[str] | None = None,
+    threads: int | None = None,
 ) -> Iterator[FileReport]:
-    """Parse every file under ``paths``; one report per file (or archive member)."""
+    """Parse every file under ``paths``; one report per file (or archive member).
+
+    ``threads`` caps DuckDB's threads (the parallel runner gives each worker one core).
+    """
     forced = resolve_format(catalog, format) if format else None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     try:
         for path in input_files(paths):
             if not path.exists():
@@ -286,7 +292,7 @@ def _emit(
     report.skipped += split.skipped
     bad = list(split.quarantined)
     if split.strings is not None and split.strings.num_rows:
-        typed = convert(con, report.table or "", table, split.strings, report.file)
+        typed = convert(con, report.table or "", table, split.strings, report.file, split.final)
         failed = pc.is_valid(typed.column(ERROR))
         if pc.any(failed).as_py():
             rejected = typed.filter(failed)

@@ -1,13 +1,16 @@
-"""Where ``awsir parse`` puts rows: JSON lines on stdout, or one file per table in a folder.
+"""Where ``awsir parse`` puts rows: JSON lines on stdout, or a folder per table.
 
 JSON text is produced by DuckDB (``to_json``) and Parquet/CSV by Arrow writers, batch by batch,
-so output never holds more than one batch. Quarantined records always go to
-``quarantine.jsonl`` beside the tables (with -o), with their raw bytes as text.
+so output never holds more than one batch. In a folder, each worker process writes its own
+``<table>/part-<k>.<fmt>`` (no locking, no merge step; DuckDB, Spark, Athena and pandas read a
+folder of parts as one table). Quarantined records go to ``quarantine/part-<k>.jsonl`` with
+their raw bytes as text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import IO
@@ -20,6 +23,8 @@ import pyarrow.parquet as pq
 from awsir.parse.sql import ident, literal
 
 FORMATS = ("jsonl", "csv", "parquet")
+QUARANTINE = "quarantine"
+PART = re.compile(r"part-\d+\.(jsonl|csv|parquet)")
 
 
 def _json_lines(con: duckdb.DuckDBPyConnection, batch: pa.Table, table: str | None) -> str:
@@ -86,14 +91,32 @@ class StdoutSink:
         self.con.close()
 
 
-class FolderSink:
-    """``DIR/<table>.<fmt>`` per table and ``DIR/quarantine.jsonl``."""
+def clear_parts(folder: Path) -> list[Path]:
+    """Remove the part files an earlier run left in ``folder`` (only files named like ours), so
+    a new run never mixes with an old one; returns what it removed."""
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("*/part-*")):
+            if PART.fullmatch(path.name) and path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
 
-    def __init__(self, folder: Path, fmt: str) -> None:
+
+def part_files(folder: Path) -> list[Path]:
+    """The part files in ``folder``, tables first, quarantine last."""
+    found = [p for p in sorted(folder.glob("*/part-*")) if PART.fullmatch(p.name)]
+    return sorted(found, key=lambda p: (p.parent.name == QUARANTINE, str(p)))
+
+
+class FolderSink:
+    """``DIR/<table>/part-<part>.<fmt>`` per table and ``DIR/quarantine/part-<part>.jsonl``."""
+
+    def __init__(self, folder: Path, fmt: str, part: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown output format {fmt!r}; one of {', '.join(FORMATS)}")
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.fmt = folder, fmt
+        self.folder, self.fmt, self.part = folder, fmt, part
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.writers: dict[str, pq.ParquetWriter | pacsv.CSVWriter | IO[str]] = {}
@@ -104,7 +127,7 @@ class FolderSink:
     def rows(self, table: str, batch: pa.Table) -> None:
         writer = self.writers.get(table)
         if writer is None:
-            path = self.folder / f"{table}.{self.fmt}"
+            path = self._path(table, self.fmt)
             self.paths.append(path)
             schema = _plain(batch.schema) if self.fmt == "csv" else batch.schema
             self.schemas[table] = schema
@@ -121,9 +144,13 @@ class FolderSink:
         else:
             writer.write(_json_lines(self.con, batch, None))
 
+    def _path(self, name: str, ext: str) -> Path:
+        (self.folder / name).mkdir(exist_ok=True)
+        return self.folder / name / f"part-{self.part}.{ext}"
+
     def quarantine(self, batch: pa.Table) -> None:
         if self.quarantine_file is None:
-            path = self.folder / "quarantine.jsonl"
+            path = self._path(QUARANTINE, "jsonl")
             self.paths.append(path)
             self.quarantine_file = path.open("w", encoding="utf-8")
         self.quarantine_file.write(_quarantine_lines(batch))

@@ -152,6 +152,12 @@ class Table(Strict):
         description="pattern reader: the whole record, one (?P<column>...) group per field.",
     )
     envelopes: list[Envelope] = Field(default_factory=list)
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="Helper values computed once per row (SQL, in order; each may use the "
+        "ones before it) for the common mappings to share, e.g. the parts of a request line. "
+        "Names start with '_'; they are not output.",
+    )
     common: Common | None = Field(  # type: ignore[valid-type]
         default=None, description="How rows fill the common columns."
     )
@@ -183,6 +189,12 @@ class Table(Strict):
             raise ValueError(f"default_order names unknown fields: {unknown}")
         if self.layout == Layout.header and not self.default_order:
             raise ValueError("layout header needs default_order (used when no header line)")
+        for helper in self.derive:
+            if not re.fullmatch(r"_[a-z][a-z0-9_]*", helper) or helper in RESERVED:
+                raise ValueError(
+                    f"derive name {helper!r}: use '_' + lower-case letters, digits or '_', "
+                    f"other than {', '.join(RESERVED)}"
+                )
         for column in sorted(set(columns) & (set(COMMON_TYPES) | set(ROW_COLUMNS))):
             if column in ROW_COLUMNS:
                 raise ValueError(f"field column {column!r} clashes with awsir's own column")
@@ -260,6 +272,8 @@ OCSF_CLASSES = {
 
 REQUIRED_COMMON = ("time", "message")
 ROW_COLUMNS = ("source", "raw_ref", "ocsf_class_uid")
+RESERVED = ("_line", "_extra", "_record", "_error", "_key_account", "_key_region")
+"""Working columns of the engine: no ``derive`` helper may take these names."""
 """Columns awsir adds to every row after the common ones."""
 
 Common = create_model(  # type: ignore[call-overload]
