@@ -67,9 +67,11 @@ def select_sql(
     nulls = ", ".join(literal(n) for n in table.missing) or "NULL"
     cleaned, converted, exprs, errors = [], [], [], []
     for i, field in enumerate(table.fields):
-        if field.name in native:
-            cleaned.append(f"{ident(field.name)} AS __v{i}")
-            exprs.append(f"__v{i} AS {ident(field.columns[0])}")
+        if field.name in native:  # final already: renamed (ip_port: split already)
+            sources = field.columns if field.type == FieldType.ip_port else [field.name]
+            for k, (source, column) in enumerate(zip(sources, field.columns, strict=True)):
+                cleaned.append(f"{ident(source)} AS __v{i}_{k}")
+                exprs.append(f"__v{i}_{k} AS {ident(column)}")
             continue
         if field.name not in present:
             typed = zip(field.columns, sql_types(field), strict=True)
@@ -157,6 +159,11 @@ def native_fields(table: Table, schema: pa.Schema, final: frozenset[str]) -> fro
     found = set()
     for field in table.fields:
         kind = FieldType(field.type)
+        if kind == FieldType.ip_port and field.name in final:
+            address, port = (schema.get_field_index(c) for c in field.columns)
+            if min(address, port) >= 0 and schema.field(port).type == pa.int64():
+                found.add(field.name)
+            continue
         at = schema.get_field_index(field.name)
         if at < 0 or kind in (FieldType.ip_port, FieldType.json) or table.trim:
             continue
@@ -191,7 +198,12 @@ def convert(
     for the common columns, and the result takes them from the input as they are (zero copy).
     """
     native = native_fields(table, strings.schema, final)
-    kept = {c: f.name for f in table.fields if f.name in native for c in f.columns}
+    kept = {
+        c: c if f.type == FieldType.ip_port else f.name
+        for f in table.fields
+        if f.name in native
+        for c in f.columns
+    }
     con.register("strings", strings)
     try:
         typed = select_sql(table, strings.column_names, "strings", native)

@@ -199,22 +199,30 @@ class DelimitedReader:
         return None if invalid else table
 
     def _finish(self, named: pa.Table, typed: set[str]) -> tuple[pa.Table, frozenset[str]]:
-        """Null tokens of whole-field string columns become nulls here (Arrow compute, no SQL);
-        returns the columns whose values are now final: typed, or strings without tokens."""
+        """Whole-field string columns lose their null tokens and ip_port columns are split,
+        here with Arrow compute instead of SQL; returns the table and the fields whose values
+        are now final (typed, cleaned or split)."""
+        if self.table.trim:
+            return named, frozenset(typed)
         final = set(typed)
-        for i, name in enumerate(named.column_names):
+        names: list[str] = []
+        columns: list[pa.ChunkedArray] = []
+        for name, column in zip(named.column_names, named.columns, strict=True):
             field = self._by_name.get(name)
-            if name in typed or field is None or field.type not in (FieldType.string, FieldType.ip):
-                continue
-            column = named.column(i)
-            if self.table.missing and not self.table.trim:
-                token = pc.is_in(column, value_set=pa.array(self.table.missing, pa.string()))
-                if pc.any(token).as_py():
-                    column = pc.if_else(token, pa.scalar(None, pa.string()), column)
-                    named = named.set_column(i, name, column)
-            if not self.table.trim:
+            kind = FieldType(field.type) if field and name not in typed else None
+            if kind in (FieldType.string, FieldType.ip, FieldType.ip_port):
+                column = _without_tokens(column, self.table.missing)
                 final.add(name)
-        return named, frozenset(final)
+            if kind == FieldType.ip_port and field is not None:
+                split = _ip_port(column)
+                if split is not None:
+                    names += field.columns
+                    columns += split
+                    continue
+                final.discard(name)  # the SQL conversion says which value is wrong
+            names.append(name)
+            columns.append(column)
+        return pa.table(columns, names=names), frozenset(final)
 
     # -- exact path ------------------------------------------------------------------------
 
@@ -307,6 +315,30 @@ class DelimitedReader:
         rest = [strings.column(i) for i in range(len(names), width)]
         extra = pc.binary_join_element_wise(*rest, self.table.delimiter)
         return kept.append_column(EXTRA, extra)
+
+
+def _without_tokens(column: pa.ChunkedArray, tokens: list[str]) -> pa.ChunkedArray:
+    if not tokens:
+        return column
+    hit = pc.is_in(column, value_set=pa.array(tokens, pa.string()))
+    if not pc.any(hit).as_py():
+        return column
+    return pc.if_else(hit, pa.scalar(None, pa.string()), column)
+
+
+def _ip_port(column: pa.ChunkedArray) -> list[pa.ChunkedArray] | None:
+    """``1.2.3.4:80``, ``[2001:db8::1]:80`` or ``2001:db8::1:80`` as (address, port): the port
+    follows the last ':'. None when a value has no ':' or no integer port."""
+    parts = pc.split_pattern(column, ":", max_splits=1, reverse=True)
+    if not pc.all(pc.equal(pc.list_value_length(parts), 2)).as_py():
+        return None
+    try:
+        port = pc.cast(pc.list_element(parts, 1), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    address = pc.utf8_trim(pc.list_element(parts, 0), "[]")
+    address = pc.if_else(pc.equal(address, ""), pa.scalar(None, pa.string()), address)
+    return [address, port]
 
 
 def _odd_quotes(data: np.ndarray, ends: np.ndarray, quote: str) -> bool:

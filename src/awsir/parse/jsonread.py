@@ -218,13 +218,11 @@ def _document_fast(
     record = {f.name: "JSON" if f.type == "json" else "VARCHAR" for f in table.fields}
     schema = literal(json.dumps({table.records: [record]}))
     names = ", ".join(f"r.{ident(f.name)} AS {ident(f.name)}" for f in table.fields)
-    present = " OR ".join(f"r.{ident(f.name)} IS NOT NULL" for f in table.fields)
     con.register("docs", _documents([text]))
-    try:
+    try:  # one document in, its records out in their order: numbered here, not in SQL
         result = con.sql(
-            f"WITH d AS (SELECT from_json(line, {schema}) AS j FROM docs), "
-            f"u AS (SELECT unnest(j.{key}) AS r, unnest(range(1, 1 + len(j.{key}))) AS n FROM d) "
-            f"SELECT n AS {LINE}, ({present}) AS __object, {names} FROM u"
+            f"WITH d AS (SELECT from_json(line, {schema}) AS j FROM docs) "
+            f"SELECT {names} FROM (SELECT unnest(j.{key}) AS r FROM d)"
         ).to_arrow_table()
     except duckdb.Error:
         return None
@@ -232,9 +230,14 @@ def _document_fast(
         con.unregister("docs")
     if result.num_rows == 0:
         return None  # no records: let the exact path say why (or confirm an empty list)
-    objects = result.column("__object")
+    numbers = pa.array(np.arange(1, result.num_rows + 1, dtype=np.int64))
+    result = result.add_column(0, LINE, numbers)
+    # A record with none of the declared keys (not an object, or another format's): rare.
+    objects = pc.is_valid(result.column(1))
+    for column in result.columns[2:]:
+        objects = pc.or_(objects, pc.is_valid(column))
     split = Split(
-        result.filter(objects).drop_columns(["__object"]),
+        result.filter(objects) if not pc.all(objects).as_py() else result,
         raw_of=lambda n: _element(con, text, key, n),
     )
     empty = result.filter(pc.invert(objects)).column(LINE).to_pylist()
