@@ -77,7 +77,7 @@ def test_sample_agrees_with_definition(sid, name, table: Table, path):
         return
     if table.layout == Layout.pattern:
         text = path.read_text(encoding="utf-8")
-        records = re.split(f"(?m)(?={table.record_start})", text)
+        records = re.split(f"(?m)^(?={table.record_start})", text)
         assert not records[0].strip(), "text before the first record"
         for i, record in enumerate(records[1:], 1):
             match = re.fullmatch(table.pattern, record.rstrip("\n"), re.DOTALL)

@@ -27,7 +27,7 @@ def read_pattern(con: duckdb.DuckDBPyConnection, table: Table, block: Block, fil
     except UnicodeDecodeError as exc:
         why = f"not UTF-8 text (byte {exc.start}); records of this block not read"
         return Split(None, [Quarantined(file, block.first_line, why, block.data)])
-    start = re.compile(f"(?m)(?={table.record_start})")
+    start = re.compile(f"(?m)^(?={table.record_start})")
     pieces = start.split(text)
     split = Split(None)
     lead = pieces.pop(0) if pieces and not re.match(table.record_start or "", pieces[0]) else ""
@@ -42,15 +42,18 @@ def read_pattern(con: duckdb.DuckDBPyConnection, table: Table, block: Block, fil
     records = pa.table({"rec": pa.array(pieces, pa.string())})
     groups = list(re.compile(table.pattern or "").groupindex)
     columns = ", ".join(
-        f"m[{literal(c)}] AS {ident(f.name)}" for f in table.fields for c in f.columns
+        # an optional group that took no part in the match is no value
+        f"nullif(m[{literal(c)}], '') AS {ident(f.name)}"
+        for f in table.fields
+        for c in f.columns
     )
     first = block.first_line + lead.count("\n")
     con.register("records", records)
     try:
         result = con.sql(
-            f"WITH r AS (SELECT rec, {first} + coalesce(sum(length(rec) - "
+            f"WITH r AS (SELECT rec, CAST({first} + coalesce(sum(length(rec) - "
             "length(replace(rec, chr(10), ''))) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND "
-            "1 PRECEDING), 0) AS n FROM records) "
+            "1 PRECEDING), 0) AS BIGINT) AS n FROM records) "
             f"SELECT n AS {LINE}, rec, regexp_full_match(rtrim(rec, chr(10)), "
             f"{literal(_re2(table.pattern or ''))}) AS ok, "
             f"regexp_extract(rtrim(rec, chr(10)), {literal(_re2(table.pattern or ''))}, "
