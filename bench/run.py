@@ -174,15 +174,17 @@ def check_awsir_output(m: Measure, fmt: str, target: Path, info: dict, stderr: s
 
     from awsir.catalog import load_catalog
 
-    tables = sorted(target.glob("*.parquet")) if target.exists() else []
-    rows = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in tables}
+    # awsir writes a folder of part files per table (one per worker) and quarantine/part-*.jsonl
+    parts = sorted(target.glob("*/part-*.parquet")) if target.exists() else []
+    rows: Counter[str] = Counter()
+    for part in parts:
+        rows[part.parent.name] += pq.ParquetFile(part).metadata.num_rows
     m.events = rows.get(fmt, 0)
     other = {k: v for k, v in rows.items() if k != fmt}
     if other:
         m.notes.append(f"rows went to other tables: {other}")
-    quarantine = target / "quarantine.jsonl"
     reasons: Counter[str] = Counter()
-    if quarantine.exists():
+    for quarantine in sorted(target.glob("quarantine/part-*.jsonl")):
         with quarantine.open() as fh:
             for line in fh:
                 entry = json.loads(line)
@@ -202,14 +204,15 @@ def check_awsir_output(m: Measure, fmt: str, target: Path, info: dict, stderr: s
     # non-null values per column: the generator's count for the AWS field vs the Parquet statistics
     source = load_catalog().sources[info["source"]]
     table = source.parse.tables[fmt]
-    meta = pq.ParquetFile(target / f"{fmt}.parquet").metadata
     nulls: Counter[str] = Counter()
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        for c in range(group.num_columns):
-            column = group.column(c)
-            stats = column.statistics
-            nulls[column.path_in_schema] += stats.null_count if stats is not None and stats.has_null_count else 0
+    for part in sorted((target / fmt).glob("part-*.parquet")):
+        meta = pq.ParquetFile(part).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                column = group.column(c)
+                stats = column.statistics
+                nulls[column.path_in_schema] += stats.null_count if stats is not None and stats.has_null_count else 0
     present = {meta.schema.column(i).path for i in range(meta.num_columns)}
     mismatches = []
     for f in table.fields:
@@ -233,7 +236,7 @@ def check_awsir_output(m: Measure, fmt: str, target: Path, info: dict, stderr: s
         for f in table.fields
         if str(f.type) in ("timestamp", "epoch_s", "epoch_ms") and f.columns[0] in present
     ]
-    read = pq.read_table(target / f"{fmt}.parquet", columns=[c for c in [*wanted, *times] if c in present])
+    read = pq.read_table(target / fmt, columns=[c for c in [*wanted, *times] if c in present])
     for column, total in wanted.items():
         if column in read.column_names and not quarantined:
             got = pc.sum(read.column(column)).as_py() or 0
@@ -562,6 +565,8 @@ def profile_awsir(fmt: str, data: Path, out: Path, results_dir: Path) -> None:
         str(target),
         "--out",
         "parquet",
+        "--jobs",
+        "1",  # cProfile sees one process: profile the single-process pipeline
     ]
     subprocess.run(cmd, cwd=REPO, check=False, capture_output=True)
     print(f"\n## cProfile of awsir parse on {fmt} ({prof})")
