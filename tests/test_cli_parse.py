@@ -92,3 +92,24 @@ def test_unrecognised_file_is_reported_not_fatal(cli, tmp_path):
     result = cli("parse", str(notes))
     assert result.returncode == 0
     assert "format not recognised" in result.stderr
+
+
+def test_workers_start_from_a_fork_server_when_threads_run(tmp_path):
+    """With another thread running (a progress bar's), forking is unsafe: the workers then start
+    from a fork server, and every file is still parsed once."""
+    import threading
+
+    from awsir.parse.parallel import parse_to_folder
+
+    done = threading.Event()
+    waiter = threading.Thread(target=done.wait, daemon=True)
+    waiter.start()
+    try:
+        files = [_sample("vpc_flow", "vpc_flow"), _sample("alb", "alb")]
+        reports = list(parse_to_folder(files, tmp_path, "parquet", jobs=2))
+    finally:
+        done.set()
+    assert sorted(r.table for r in reports) == ["alb", "vpc_flow"]
+    for r in reports:
+        [(rows,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/{r.table}/*.parquet'").fetchall()
+        assert rows == r.rows > 0
