@@ -146,20 +146,15 @@ def measure(fmt: str, tool: str, cmd: list[str], repeat: int, input_mb: float) -
 # --------------------------------------------------------------------------------------------
 
 
+def awsir_parse_args(source: Path, target: Path) -> list[str]:
+    """``-m awsir parse SOURCE -o TARGET --out parquet``: the run a responder would make."""
+    return ["-m", "awsir", "parse", str(source), "-o", str(target), "--out", "parquet"]
+
+
 def run_awsir(fmt: str, data: Path, out: Path, manifest: dict, repeat: int, keep: bool) -> Measure:
     info = manifest["formats"][fmt]
     target = out / "awsir" / fmt
-    cmd = [
-        sys.executable,
-        "-m",
-        "awsir",
-        "parse",
-        str(data / fmt),
-        "-o",
-        str(target),
-        "--out",
-        "parquet",
-    ]
+    cmd = [sys.executable, *awsir_parse_args(data / fmt, target)]
     shutil.rmtree(target, ignore_errors=True)
     m, _, stderr = measure(fmt, "awsir", cmd, repeat, info["raw_bytes"] / 1e6)
     check_awsir_output(m, fmt, target, info, stderr)
@@ -557,14 +552,7 @@ def profile_awsir(fmt: str, data: Path, out: Path, results_dir: Path) -> None:
         "cProfile",
         "-o",
         str(prof),
-        "-m",
-        "awsir",
-        "parse",
-        str(data / fmt),
-        "-o",
-        str(target),
-        "--out",
-        "parquet",
+        *awsir_parse_args(data / fmt, target),
         "--jobs",
         "1",  # cProfile sees one process: profile the single-process pipeline
     ]

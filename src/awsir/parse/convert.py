@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from awsir.parse.delimited import LINE
+from awsir.parse.delimited import ARROW_TYPES, LINE
 from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS, FieldDef, FieldType, Table
 from awsir.parse.sql import ident, literal
 
@@ -171,17 +171,10 @@ def native_fields(table: Table, schema: pa.Schema, final: frozenset[str]) -> fro
         if kind in (FieldType.string, FieldType.ip):
             ok = arrow == pa.string() and (field.name in final or not table.missing)
         else:
-            ok = field.name in final and arrow == NATIVE.get(kind)
+            ok = field.name in final and arrow == ARROW_TYPES.get(kind)
         if ok:
             found.add(field.name)
     return frozenset(found)
-
-
-NATIVE = {
-    FieldType.int: pa.int64(),
-    FieldType.double: pa.float64(),
-    FieldType.timestamp: pa.timestamp("us", "UTC"),
-}
 
 
 def convert(
