@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 
 from awsir.catalog import load_catalog
-from awsir.parse.convert import convert
+from awsir.parse.convert import convert, with_origin
 from awsir.parse.delimited import DelimitedReader
 from awsir.parse.engine import UnknownFormat, parse_files, resolve_format
 from awsir.parse.golden import samples
@@ -239,7 +239,8 @@ def test_fast_and_exact_paths_agree(table, path):
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     converted = [
-        convert(con, table, spec, split.strings, str(path), split.final) for split in (fast, exact)
+        convert(con, table, spec, with_origin(split.strings, str(path)), split.final)
+        for split in (fast, exact)
     ]
     assert converted[0].to_pylist() == converted[1].to_pylist()
     assert converted[0].schema == converted[1].schema

@@ -30,7 +30,8 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
-from awsir.parse.engine import FileReport, UnknownFormat, input_files, parse_files
+from awsir.parse.batch import FileReport
+from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
 from awsir.parse.parallel import parse_to_folder
 from awsir.sources.schema import LogType

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,6 +20,10 @@ from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS, FieldDef, FieldType, Tab
 from awsir.parse.sql import ident, literal
 
 ERROR = "_error"
+PART = "_part"
+"""Index of a row's block in a conversion batch (see :mod:`awsir.parse.batch`)."""
+ORIGIN = ("_file", "_key_account", "_key_region")
+"""Per-row file name, and the account and Region of its AWS key layout (NULL when none)."""
 
 
 SQL_TYPES = {
@@ -123,16 +128,11 @@ def key_context(file: str) -> tuple[str | None, str | None]:
     return (found.group(1), found.group(2)) if found else (None, None)
 
 
-def common_sql(
-    name: str, table: Table, file: str, typed: str, omit: frozenset[str] = frozenset()
-) -> str:
+def common_sql(name: str, table: Table, typed: str, omit: frozenset[str] = frozenset()) -> str:
     """SELECT adding the common columns (first) to the typed columns of ``typed`` (less
-    ``omit``: columns the caller takes from its input as they are)."""
-    account, region = key_context(file)
-    keys = (
-        f"SELECT *, {literal(account) if account else 'NULL'}::VARCHAR AS _key_account, "
-        f"{literal(region) if region else 'NULL'}::VARCHAR AS _key_region FROM ({typed})"
-    )
+    ``omit``: columns the caller takes from its input as they are). ``typed`` carries the
+    :data:`ORIGIN` columns of each row."""
+    keys = typed
     for helper, expr in table.derive.items():  # one layer each: a helper may use earlier ones
         keys = f"SELECT *, ({expr}) AS {ident(helper)} FROM ({keys})"
     shared = [c for c in COMMON_TYPES if c in {x.lower() for f in table.fields for x in f.columns}]
@@ -144,13 +144,26 @@ def common_sql(
             expr = ident(column)
         exprs.append(f"try_cast(({expr}) AS {sql_type}) AS {column}")
     gone = [*shared, *sorted(omit - set(shared)), *table.derive]
-    excluded = ", ".join(["_key_account", "_key_region", *(ident(c) for c in gone)])
+    excluded = ", ".join([*ORIGIN, *(ident(c) for c in gone)])
     return (
         f"SELECT {', '.join(exprs)}, {literal(name)} AS source, "
-        f"{literal(file + ':')} || {LINE} AS raw_ref, "
+        f"CAST(_file AS VARCHAR) || ':' || {LINE} AS raw_ref, "
         f"{table.ocsf_class or 'NULL'}::INTEGER AS ocsf_class_uid, "
         f"* EXCLUDE ({excluded}) FROM ({keys})"
     )
+
+
+def with_origin(strings: pa.Table, file: str, part: int = 0) -> pa.Table:
+    """``strings`` with its batch index and the :data:`ORIGIN` columns of ``file``."""
+    n = strings.num_rows
+    account, region = key_context(file)
+    zeros, nulls = pa.array(np.zeros(n, dtype=np.int32)), pa.nulls(n, pa.int32())
+    strings = strings.append_column(PART, pa.array(np.full(n, part, dtype=np.int32)))
+    for name, value in zip(ORIGIN, (file, account, region), strict=True):
+        indices = zeros if value is not None else nulls
+        column = pa.DictionaryArray.from_arrays(indices, pa.array([value or ""], pa.string()))
+        strings = strings.append_column(name, column)
+    return strings
 
 
 def native_fields(table: Table, schema: pa.Schema, final: frozenset[str]) -> frozenset[str]:
@@ -182,10 +195,10 @@ def convert(
     name: str,
     table: Table,
     strings: pa.Table,
-    file: str,
     final: frozenset[str] = frozenset(),
 ) -> pa.Table:
-    """Typed Arrow table (common columns first, ``_error`` last) from one block's columns.
+    """Typed Arrow table (common columns first, ``_error`` last) from blocks' string columns
+    (with their :func:`with_origin` columns).
 
     Columns that are already final are not sent through DuckDB's output: DuckDB reads them
     for the common columns, and the result takes them from the input as they are (zero copy).
@@ -200,7 +213,7 @@ def convert(
     con.register("strings", strings)
     try:
         typed = select_sql(table, strings.column_names, "strings", native)
-        sql = common_sql(name, table, file, typed, frozenset(kept))
+        sql = common_sql(name, table, typed, frozenset(kept))
         result = con.sql(sql).to_arrow_table()
     finally:
         con.unregister("strings")
@@ -211,8 +224,11 @@ def convert(
 
 def _splice(result: pa.Table, strings: pa.Table, kept: dict[str, str], table: Table) -> pa.Table:
     """``result`` with the kept input columns back in their places (field order)."""
-    if not result.column(LINE).equals(strings.column(LINE)):  # DuckDB keeps order; be sure
-        result = result.take(pc.sort_indices(result, [(LINE, "ascending")]))
+    in_order = result.column(PART).equals(strings.column(PART)) and result.column(LINE).equals(
+        strings.column(LINE)
+    )
+    if not in_order:  # DuckDB keeps the input order; be sure
+        result = result.take(pc.sort_indices(result, [(PART, "ascending"), (LINE, "ascending")]))
     columns = dict(zip(result.column_names, result.columns, strict=True))
     order = [c for c in result.column_names if c in COMMON_TYPES or c in ROW_COLUMNS]
     for field in table.fields:

@@ -12,22 +12,18 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from awsir.catalog import Catalog
-from awsir.parse import cloudwatch, jsonread, parquet, quarantine
-from awsir.parse.convert import ERROR, convert
-from awsir.parse.delimited import LINE, DelimitedReader, Split
+from awsir.parse import cloudwatch, jsonread, parquet
+from awsir.parse.batch import Batch, FileReport, Sink
+from awsir.parse.delimited import DelimitedReader
 from awsir.parse.detect import detect, head_lines, head_of, is_awsir_output
-from awsir.parse.jsonread import RECORD
 from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block, Member, blocks, members
@@ -35,25 +31,6 @@ from awsir.parse.spec import Envelope, Table
 
 DOCUMENT_LIMIT = 1 << 30
 GENERIC_TABLE = "cloudwatch_logs"
-
-
-class Sink(Protocol):
-    def rows(self, table: str, batch: pa.Table) -> None: ...
-    def quarantine(self, batch: pa.Table) -> None: ...
-
-
-@dataclass
-class FileReport:
-    file: str
-    table: str | None = None
-    rows: int = 0
-    quarantined: int = 0
-    skipped: int = 0
-    problem: str | None = None
-
-    @property
-    def records(self) -> int:
-        return self.rows + self.quarantined
 
 
 class UnknownFormat(ValueError):
@@ -95,52 +72,107 @@ def parse_files(
     fields: list[str] | None = None,
     threads: int | None = None,
 ) -> Iterator[FileReport]:
-    """Parse every file under ``paths``; one report per file (or archive member).
-
-    ``threads`` caps DuckDB's threads (the parallel runner gives each worker one core).
-    """
-    forced = resolve_format(catalog, format) if format else None
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    try:
+    """Parse every file under ``paths``; one report per file (or archive member), handed out
+    once all of its rows are written."""
+    with Parser(catalog, sink, format=format, fields=fields, threads=threads) as parser:
         for path in input_files(paths):
-            if not path.exists():
-                yield FileReport(str(path), problem="no such file")
-                continue
-            if not path.is_file():  # a FIFO or device would block or never end
-                yield FileReport(str(path), problem="not a regular file: not read")
-                continue
+            yield from parser.parse(path)
+        yield from parser.finish()
+
+
+class Parser:
+    """Parses files one after another into ``sink``, converting their rows in batches
+    (:mod:`awsir.parse.batch`). ``threads`` caps DuckDB's threads (the parallel runner gives
+    each worker one core)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        sink: Sink,
+        *,
+        format: str | None = None,
+        fields: list[str] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.catalog, self.fields = catalog, fields
+        self.forced = resolve_format(catalog, format) if format else None
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.out = Batch(self.con, sink)
+        self._waiting: list[FileReport] = []
+
+    def __enter__(self) -> Parser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+    def parse(self, path: Path) -> list[FileReport]:
+        """Parse one file; the reports that are complete now (this file's or earlier ones)."""
+        if not path.exists():
+            self._waiting.append(FileReport(str(path), problem="no such file"))
+        elif not path.is_file():  # a FIFO or device would block or never end
+            self._waiting.append(FileReport(str(path), problem="not a regular file: not read"))
+        else:
             for member in members(path):
-                yield from _parse_member(con, catalog, sink, member, forced, fields)
-    finally:
-        con.close()
+                try:
+                    self._waiting += _parse_member(
+                        self.con, self.catalog, self.out, member, self.forced, self.fields
+                    )
+                except Exception as exc:  # noqa: BLE001 - a bug must not take other files' rows
+                    self._failed(FileReport(member.name), exc)
+        return self._ready()
+
+    def finish(self) -> list[FileReport]:
+        """Convert what is waiting; every report not handed out yet."""
+        try:
+            self.out.flush()
+        except Exception as exc:  # noqa: BLE001 - reported per file, never lost
+            self._failed(None, exc)
+        ready, self._waiting = self._waiting, []
+        return ready
+
+    def _ready(self) -> list[FileReport]:
+        ready = [r for r in self._waiting if not self.out.owes(r)]
+        self._waiting = [r for r in self._waiting if self.out.owes(r)]
+        return ready
+
+    def _failed(self, report: FileReport | None, exc: Exception) -> None:
+        """An internal error: this file, and the files whose rows were waiting, are reported as
+        failed (their rows not written), and the run goes on."""
+        hit = self.out.drop()
+        if report is not None and all(r.file != report.file for r in hit):
+            hit.append(report)
+        for failed in hit:
+            failed.problem = f"internal error: {exc!r}"
+        self._waiting += [r for r in hit if all(r is not w for w in self._waiting)]
 
 
 def _parse_member(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
-    sink: Sink,
+    out: Batch,
     member: Member,
     forced: tuple[str, Table] | None,
     fields: list[str] | None,
 ) -> list[FileReport]:
     report = FileReport(member.name)
     if member.path is not None and _is_parquet(member.path):
-        return [_parquet(con, catalog, sink, member, forced, report)]
+        return [_parquet(con, catalog, out, member, forced, report)]
     stream = blocks(member)
     first = next(stream, None)
     if forced is None and first is not None and not is_awsir_output(head_of(first.data)):
         if cloudwatch.looks_like_subscription(first.data[:4096]):
-            return _subscription(con, catalog, sink, member, _whole(member, first, stream), fields)
+            return _subscription(con, catalog, out, member, _whole(member, first, stream), fields)
         wrapped = _envelope(catalog, first.data[:4096])
         if wrapped is not None:
             name, table, envelope = wrapped
             report.table = name
             data = _whole(member, first, stream)
             split = jsonread.enveloped(con, table, envelope, data, member.name)
-            _emit(con, sink, report, table, split, {})
+            out.add(report, table, split, None)
             report.problem = "; ".join(member.damage) or None
             return [report]
     if forced is None:
@@ -149,18 +181,18 @@ def _parse_member(
             data = _whole(member, first, stream)
             inner = cloudwatch.strip_export(data)
             if detect(catalog, member.name, head_of(inner)) is not None:
-                return _parse_member(con, catalog, sink, _virtual(member.name, inner), None, fields)
+                return _parse_member(con, catalog, out, _virtual(member.name, inner), None, fields)
             stream_name = member.name.replace("\\", "/").rsplit("/", 2)[-2:][0]
             rows = cloudwatch.export_rows(data, stream_name)
             return _parse_member(
-                con, catalog, sink, _virtual(member.name, rows), _generic(catalog), None
+                con, catalog, out, _virtual(member.name, rows), _generic(catalog), None
             )
         if found is None:
             if first is None:
                 report.problem = "; ".join(member.damage) or "empty file"
                 return [report]
             report.problem = "format not recognised (give --format)"
-            _quarantine(sink, report, [Quarantined(member.name, None, report.problem, first.data)])
+            out.quarantine(report, [Quarantined(member.name, None, report.problem, first.data)])
             return [report]
         forced = (found.table, found.spec)
     name, table = forced
@@ -168,7 +200,8 @@ def _parse_member(
     reader = DelimitedReader(table, member.name, names=fields)
     if table.reader == "json_document":
         data = _whole(member, first, stream)
-        _emit(con, sink, report, table, jsonread.json_document(con, table, data, member.name), {})
+        split = jsonread.json_document(con, table, data, member.name)
+        out.add(report, table, split, None, held=len(data))
     else:
         for block in _chain(first, stream):
             if table.reader == "json_lines":
@@ -177,7 +210,7 @@ def _parse_member(
                 split = read_pattern(con, table, block, member.name)
             else:
                 split = reader.read(block)
-            _emit(con, sink, report, table, split, {"block": block})
+            out.add(report, table, split, block)
     if table.reader == "delimited" and reader.guessed:
         member.damage.append(
             f"no header line: assumed AWS's documented order of the first "
@@ -196,7 +229,7 @@ def _is_parquet(path: Path) -> bool:
 def _parquet(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
-    sink: Sink,
+    out: Batch,
     member: Member,
     forced: tuple[str, Table] | None,
     report: FileReport,
@@ -206,16 +239,16 @@ def _parquet(
         columns = pq.read_schema(member.path).names
     except (pa.ArrowInvalid, OSError) as exc:
         report.problem = f"unreadable Parquet file: {exc}"
-        _quarantine(sink, report, [Quarantined(member.name, None, report.problem, b"")])
+        out.quarantine(report, [Quarantined(member.name, None, report.problem, b"")])
         return report
     found = forced or parquet.find_table(catalog, columns)
     if found is None:
         report.problem = f"Parquet columns of no known table: {', '.join(columns[:8])}..."
-        _quarantine(sink, report, [Quarantined(member.name, None, report.problem, b"")])
+        out.quarantine(report, [Quarantined(member.name, None, report.problem, b"")])
         return report
     report.table, table = found
     for split in parquet.read_parquet(member.path, table):
-        _emit(con, sink, report, table, split, {})
+        out.add(report, table, split, None)
     return report
 
 
@@ -244,7 +277,7 @@ def _envelope(catalog: Catalog, head: bytes) -> tuple[str, Table, Envelope] | No
 def _subscription(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
-    sink: Sink,
+    out: Batch,
     member: Member,
     data: bytes,
     fields: list[str] | None,
@@ -256,17 +289,17 @@ def _subscription(
         report = FileReport(member.name, GENERIC_TABLE, skipped=found.control_messages)
         if found.problems:
             report.problem = "; ".join(found.problems)
-            _quarantine(sink, report, [Quarantined(member.name, None, report.problem, data)])
+            out.quarantine(report, [Quarantined(member.name, None, report.problem, data)])
         reports.append(report)
     for stream, events in found.streams.items():
         text = "".join(f"{e['message']}\n" for e in events).encode()
         name = f"{member.name}!{stream}"
         if detect(catalog, name, head_of(text)) or _envelope(catalog, text[:4096]):
-            reports += _parse_member(con, catalog, sink, _virtual(name, text), None, fields)
+            reports += _parse_member(con, catalog, out, _virtual(name, text), None, fields)
         else:  # application logs: kept as generic CloudWatch Logs events
             rows = cloudwatch.event_rows(events)
             reports += _parse_member(
-                con, catalog, sink, _virtual(name, rows), _generic(catalog), None
+                con, catalog, out, _virtual(name, rows), _generic(catalog), None
             )
     return reports
 
@@ -279,52 +312,3 @@ def _chain(first: Block | None, rest: Iterator[Block]) -> Iterator[Block]:
     if first is not None:
         yield first
     yield from rest
-
-
-def _emit(
-    con: duckdb.DuckDBPyConnection,
-    sink: Sink,
-    report: FileReport,
-    table: Table,
-    split: Split,
-    context: dict[str, Block],
-) -> None:
-    report.skipped += split.skipped
-    bad = list(split.quarantined)
-    if split.strings is not None and split.strings.num_rows:
-        typed = convert(con, report.table or "", table, split.strings, report.file, split.final)
-        failed = pc.is_valid(typed.column(ERROR))
-        if pc.any(failed).as_py():
-            rejected = typed.filter(failed)
-            numbers = rejected.column(LINE).to_pylist()
-            if RECORD in rejected.column_names:
-                raw = dict(zip(numbers, rejected.column(RECORD).to_pylist(), strict=True))
-                raw = {n: (r or "").encode() for n, r in raw.items()}
-            elif split.raw_of is not None:
-                raw = {n: split.raw_of(n) for n in numbers}
-            else:
-                raw = _raw_lines(context.get("block"), numbers)
-            for line, why in zip(numbers, rejected.column(ERROR).to_pylist(), strict=True):
-                bad.append(Quarantined(report.file, line, why, raw.get(line, b"")))
-            typed = typed.filter(pc.invert(failed))
-        typed = typed.drop_columns([c for c in (ERROR, RECORD, LINE) if c in typed.column_names])
-        if typed.num_rows:
-            sink.rows(report.table or "", typed)
-            report.rows += typed.num_rows
-    _quarantine(sink, report, bad)
-
-
-def _quarantine(sink: Sink, report: FileReport, entries: list[Quarantined]) -> None:
-    if entries:
-        sink.quarantine(quarantine.to_table(entries))
-        report.quarantined += len(entries)
-
-
-def _raw_lines(block: Block | None, wanted: list[int]) -> dict[int, bytes]:
-    """The raw bytes of a few lines of a block (only for rows that failed conversion)."""
-    if block is None:
-        return {}
-    lines = block.data.split(b"\n")
-    return {
-        n: lines[n - block.first_line] for n in wanted if 0 <= n - block.first_line < len(lines)
-    }

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from awsir.catalog import Catalog, load_catalog
-from awsir.parse.engine import FileReport, parse_files
+from awsir.parse.batch import FileReport
+from awsir.parse.engine import parse_files
 from awsir.parse.output import StdoutSink
 
 SUFFIX = ".expected.jsonl"

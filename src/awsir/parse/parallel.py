@@ -2,10 +2,11 @@
 
 Why processes: DuckDB and Arrow release the GIL, but the glue between them (block checks,
 reports, sinks) does not, and one process measured at one core's worth of CPU on every format.
-Each worker runs the whole single-file pipeline (:func:`~awsir.parse.engine.parse_files`) on the
-files it takes from a shared queue, largest first so the last files to finish are small, and
-writes its own ``<table>/part-<k>`` files (:class:`~awsir.parse.output.FolderSink`), so workers
-share nothing but the queue. Reports come back per file, as they finish.
+Each worker runs the whole pipeline (:class:`~awsir.parse.engine.Parser`) on the files it takes
+from a shared queue, largest first so the last files to finish are small, and writes its own
+``<table>/part-<k>`` files (:class:`~awsir.parse.output.FolderSink`), so workers share nothing
+but the queue. Reports come back per file once its rows are written (a worker converts the rows
+of several small files together).
 
 Workers are forked when the calling process runs a single thread (cheap, and safe: nothing is
 held by another thread); otherwise they start from a fork server.
@@ -24,7 +25,8 @@ from typing import Any
 import pyarrow as pa
 
 from awsir.catalog import load_catalog
-from awsir.parse.engine import FileReport, parse_files, resolve_format
+from awsir.parse.batch import FileReport
+from awsir.parse.engine import Parser, parse_files, resolve_format
 from awsir.parse.output import FolderSink
 
 POLL_SECONDS = 0.5
@@ -117,13 +119,13 @@ def _work(part: int, options: tuple[Any, ...], tasks: Any, results: Any) -> None
     catalog = load_catalog()
     sink = FolderSink(folder, out, part=part)
     try:
-        while (path := tasks.get()) is not None:
-            try:
-                run = parse_files([path], catalog, sink, format=format, fields=fields, threads=1)
-                reports = list(run)
-            except Exception as exc:  # noqa: BLE001 - a bug must not hang the run: report it
-                reports = [FileReport(str(path), problem=f"internal error: {exc!r}")]
-            results.put(reports)
+        with Parser(catalog, sink, format=format, fields=fields, threads=1) as parser:
+            while (path := tasks.get()) is not None:
+                try:
+                    results.put(parser.parse(path))
+                except Exception as exc:  # noqa: BLE001 - a bug must not hang the run: report it
+                    results.put([FileReport(str(path), problem=f"internal error: {exc!r}")])
+            results.put(parser.finish())
     finally:
         sink.close()
         results.put(None)

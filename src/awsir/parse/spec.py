@@ -272,9 +272,9 @@ OCSF_CLASSES = {
 
 REQUIRED_COMMON = ("time", "message")
 ROW_COLUMNS = ("source", "raw_ref", "ocsf_class_uid")
-RESERVED = ("_line", "_extra", "_record", "_error", "_key_account", "_key_region")
-"""Working columns of the engine: no ``derive`` helper may take these names."""
 """Columns awsir adds to every row after the common ones."""
+RESERVED = ("_line", "_extra", "_record", "_error", "_part", "_file", "_key_account", "_key_region")
+"""Working columns of the engine: no ``derive`` helper may take these names."""
 
 Common = create_model(  # type: ignore[call-overload]
     "Common",
