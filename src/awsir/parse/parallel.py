@@ -76,7 +76,8 @@ def parse_to_folder(
         tasks.put(path)
     for _ in range(workers):
         tasks.put(None)
-    options = (folder, out, format, fields)
+    # Forked workers share the loaded catalog (0.4 s of CPU each to load it again).
+    options = (folder, out, format, fields, catalog if method == "fork" else None)
     procs = [ctx.Process(target=_work, args=(k, options, tasks, results)) for k in range(workers)]
     for proc in procs:
         proc.start()
@@ -114,9 +115,9 @@ def _size(path: Path) -> int:
 
 
 def _work(part: int, options: tuple[Any, ...], tasks: Any, results: Any) -> None:
-    folder, out, format, fields = options
+    folder, out, format, fields, catalog = options
     pa.set_cpu_count(1)  # the workers share the cores: one thread each, not one pool each
-    catalog = load_catalog()
+    catalog = catalog or load_catalog()
     sink = FolderSink(folder, out, part=part)
     try:
         with Parser(catalog, sink, format=format, fields=fields, threads=1) as parser:
