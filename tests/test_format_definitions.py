@@ -75,6 +75,13 @@ def test_sample_agrees_with_definition(sid, name, table: Table, path):
             assert isinstance(record, dict), f"record {i} is not an object"
             assert set(record) <= known, f"record {i}: undeclared {sorted(set(record) - known)}"
         return
+    if table.layout == Layout.logfmt:
+        pair = r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
+        for number, line in enumerate(lines, 1):
+            assert re.fullmatch(rf"{pair}(?:\s+{pair})*", line), f"line {number}: not key=value"
+            keys = re.findall(rf"(?:^|\s){pair}", line)
+            assert {"time", "level", "msg"} <= {k for k, _ in keys}, f"line {number}"
+        return
     if table.layout == Layout.pattern:
         text = path.read_text(encoding="utf-8")
         records = re.split(f"(?m)^(?={table.record_start})", text)

@@ -486,3 +486,50 @@ def test_paths_that_cannot_be_read_get_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", refuse)
     [report], _ = run(denied)
     assert report.problem == "cannot read: Permission denied"
+
+
+def test_api_gateway_execution_logs_from_a_subscription_take_their_events_times(tmp_path):
+    """Execution log messages carry no time; the CloudWatch event's time becomes theirs."""
+    steps = [
+        "(0b9e7c3d-1a2f-4e5d-8c6b-7a9f0e1d2c3b) Starting execution for request: 0b9e7c3d",
+        "(0b9e7c3d-1a2f-4e5d-8c6b-7a9f0e1d2c3b) HTTP Method: DELETE, Resource Path: /orders/9",
+        "(0b9e7c3d-1a2f-4e5d-8c6b-7a9f0e1d2c3b) Method completed with status: 403",
+    ]
+    payload = _payload(steps, "API-Gateway-Execution-Logs_a1b2c3d4e5/prod", "7f3e")
+    [report], sink = run(
+        write(tmp_path, "firehose-2.gz", gzip.compress(json.dumps(payload).encode()))
+    )
+    assert (report.table, report.rows, report.quarantined) == ("apigateway_execution", 3, 0)
+    rows = sink.all_rows("apigateway_execution")
+    assert [r["time"].isoformat() for r in rows] == [
+        "2024-05-14T10:07:48+00:00",
+        "2024-05-14T10:07:48.001000+00:00",
+        "2024-05-14T10:07:48.002000+00:00",
+    ]
+    assert [r["requestid"] for r in rows] == ["0b9e7c3d-1a2f-4e5d-8c6b-7a9f0e1d2c3b"] * 3
+    assert (rows[1]["action"], rows[1]["resource"]) == ("DELETE /orders/9", "/orders/9")
+    assert rows[2]["outcome"] == "denied"
+
+
+def test_logfmt_lines(tmp_path):
+    """Quoted values keep '=' and escaped quotes; undeclared keys are kept in _extra; a line
+    that is not key=value pairs is quarantined, blank lines are skipped."""
+    lines = [
+        'time="2024-05-14T09:21:05Z" level=warning msg="access denied" '
+        'error="bad token: \\"x=1 arn=fake\\"" method=POST path=/authenticate',
+        "",
+        'time="2024-05-14T09:22:05Z" level=info msg="access granted" username=alice '
+        'session= newkey="a b" other=1',
+        'time="2024-05-14T09:23:05Z" level=info msg="unterminated',
+    ]
+    path = write(tmp_path, "authenticator-0123abcd.log", "\n".join(lines) + "\n")
+    [report], sink = run(path)
+    assert (report.table, report.rows, report.quarantined, report.skipped) == (
+        "eks_authenticator", 2, 1, 1,
+    )  # fmt: skip
+    denied, granted = sink.all_rows("eks_authenticator")
+    assert denied["error"] == 'bad token: "x=1 arn=fake"' and denied["arn"] is None
+    assert denied["outcome"] == "denied"
+    assert (granted["username"], granted["session"]) == ("alice", None)
+    assert granted["_extra"] == 'newkey="a b" other=1'
+    assert [(q["line"], q["reason"]) for q in sink.bad] == [(4, "not key=value pairs")]

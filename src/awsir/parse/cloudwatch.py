@@ -19,7 +19,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 _START = re.compile(rb'^\s*\{\s*"(messageType|awslogs|owner|logGroup)"')
 
@@ -109,6 +109,19 @@ def export_rows(data: bytes, stream: str) -> bytes:
         out.append(json.dumps({"logGroup": None, "logStream": stream, "timestamp": millis,
                                "message": message}))  # fmt: skip
     return ("\n".join(out) + "\n").encode()
+
+
+def export_text(events: list[dict[str, object]]) -> bytes:
+    """Subscription events as an export file writes them: ``ISO-TIME message`` per line, for
+    formats whose messages carry no time of their own (API Gateway execution logs)."""
+    lines = []
+    for event in events:
+        stamp = event.get("timestamp")
+        if not isinstance(stamp, int | float) or isinstance(stamp, bool):
+            return b""  # no time to give: the generic table keeps these events
+        when = datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        lines.append(f"{when}Z {event['message']}\n")
+    return "".join(lines).encode()
 
 
 def event_rows(events: list[dict[str, object]]) -> bytes:

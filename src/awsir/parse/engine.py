@@ -24,6 +24,7 @@ from awsir.parse import cloudwatch, jsonread, parquet
 from awsir.parse.batch import Batch, FileReport, Sink
 from awsir.parse.delimited import DelimitedReader
 from awsir.parse.detect import detect, head_lines, head_of, is_awsir_output
+from awsir.parse.logfmt import read_logfmt
 from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block, Member, blocks, members
@@ -208,6 +209,8 @@ def _parse_member(
                 split = jsonread.json_lines(con, table, block, member.name)
             elif table.reader == "pattern":
                 split = read_pattern(con, table, block, member.name)
+            elif table.reader == "logfmt":
+                split = read_logfmt(con, table, block, member.name)
             else:
                 split = reader.read(block)
             out.add(report, table, split, block)
@@ -294,7 +297,14 @@ def _subscription(
     for stream, events in found.streams.items():
         text = "".join(f"{e['message']}\n" for e in events).encode()
         name = f"{member.name}!{stream}"
-        if detect(catalog, name, head_of(text)) or _envelope(catalog, text[:4096]):
+        # Messages that carry no time of their own (API Gateway execution logs) are recognised
+        # in the export form, each with its event's time: then that form is what is parsed.
+        stamped = cloudwatch.export_text(events)
+        plain = detect(catalog, name, head_of(text))
+        timed = detect(catalog, name, head_of(stamped)) if stamped else None
+        if timed is not None and timed.strength > (plain.strength if plain else 0):
+            reports += _parse_member(con, catalog, out, _virtual(name, stamped), None, fields)
+        elif plain is not None or _envelope(catalog, text[:4096]):
             reports += _parse_member(con, catalog, out, _virtual(name, text), None, fields)
         else:  # application logs: kept as generic CloudWatch Logs events
             rows = cloudwatch.event_rows(events)

@@ -77,6 +77,7 @@ def read_pattern(con: duckdb.DuckDBPyConnection, table: Table, block: Block, fil
 
 
 def _re2(pattern: str) -> str:
-    """RE2 (DuckDB) spells named groups (?P<name>...) like Python; only (?s) is needed so that
-    '.' crosses the newlines inside multi-line records."""
-    return "(?s)" + pattern
+    """RE2 (DuckDB) spells named groups (?P<name>...) like Python. (?s) lets '.' cross the
+    newlines inside multi-line records; the anchors make the groups those of the whole-record
+    match (unanchored, a lazy group would match as little as it can)."""
+    return f"(?s)^(?:{pattern})$"

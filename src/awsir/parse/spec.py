@@ -119,14 +119,16 @@ class Layout(StrEnum):
     w3c = "w3c"  # '#Fields:' directive names them (CloudFront standard logs)
     json = "json"  # one JSON object per record; fields are its top-level keys
     pattern = "pattern"  # a regular expression with one named group per field
+    logfmt = "logfmt"  # key=value pairs (Go logrus); fields are the keys
 
 
 class Table(Strict):
-    reader: Literal["delimited", "json_lines", "json_document", "pattern"] = Field(
+    reader: Literal["delimited", "json_lines", "json_document", "pattern", "logfmt"] = Field(
         description="delimited: one record per line; json_lines: one JSON object per line; "
         "json_document: one JSON document per file holding records (e.g. {'Records': [...]}); "
         "pattern: records that start where record_start matches (they may span lines), "
-        "fields taken by the named groups of pattern."
+        "fields taken by the named groups of pattern; logfmt: key=value pairs, one record per "
+        "line, fields named by key."
     )
     layout: Layout
     delimiter: str = Field(default=" ", min_length=1, max_length=1)
@@ -221,6 +223,12 @@ class Table(Strict):
             raise ValueError(
                 "the pattern reader goes with layout pattern, pattern and record_start"
             )
+        if (self.reader == "logfmt") != (self.layout == Layout.logfmt):
+            raise ValueError("the logfmt reader goes with layout logfmt")
+        if self.reader == "logfmt":
+            return self
+        if self.record_start is not None and re.compile(self.record_start).groups:
+            raise ValueError("record_start: use non-capturing groups (?:...) only")
         if self.pattern is not None:
             groups = set(re.compile(self.pattern).groupindex)
             wanted = {c for f in self.fields for c in f.columns}
