@@ -533,3 +533,69 @@ def test_logfmt_lines(tmp_path):
     assert (granted["username"], granted["session"]) == ("alice", None)
     assert granted["_extra"] == 'newkey="a b" other=1'
     assert [(q["line"], q["reason"]) for q in sink.bad] == [(4, "not key=value pairs")]
+
+
+def _pascal(value):
+    """What the AWS CLI prints for a camelCase API: identifier-like keys in PascalCase."""
+    if isinstance(value, dict):
+        return {
+            (k[0].upper() + k[1:] if re.fullmatch(r"[a-z][A-Za-z0-9]*", k) else k): _pascal(v)
+            for k, v in value.items()
+        }
+    return [_pascal(v) for v in value] if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("sample", ["ec2_network_findings.jsonl", "iam_access_key_findings.jsonl"])
+def test_guardduty_get_findings_output_reads_like_the_s3_export(tmp_path, sample):
+    """`aws guardduty get-findings` prints {"Findings": [...]} with PascalCase keys; its rows
+    are the rows of the same findings exported to S3 (camelCase)."""
+    exported = Path(CATALOG.sources["guardduty"].unit.path).parent / "samples/guardduty" / sample
+    findings = [json.loads(line) for line in exported.read_text().splitlines() if line.strip()]
+    cli = write(
+        tmp_path, "get-findings.json", json.dumps({"Findings": _pascal(findings)}, indent=4)
+    )
+    [report], sink = run(cli)
+    assert (report.table, report.rows, report.quarantined) == ("guardduty", len(findings), 0)
+    [_], reference = run(exported)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "raw_ref"} for r in rows]  # noqa: E731
+    assert strip(sink.all_rows("guardduty")) == strip(reference.all_rows("guardduty"))
+
+
+def test_cloudtrail_lake_query_results(tmp_path):
+    """get-query-results rows are lists of one-key objects, every value a string: keys in any
+    case, dotted keys into their field's object, JSON text parsed; a malformed row is
+    quarantined with its index."""
+    rows = [
+        [
+            {"eventtime": "2024-05-14 09:12:44.000"},
+            {"eventname": "CreateAccessKey"},
+            {"eventsource": "iam.amazonaws.com"},
+            {"useridentity": json.dumps({"type": "IAMUser", "arn": "arn:aws:iam::1:user/a"})},
+            {"requestparameters": '{"userName": "mallory"}'},
+            {"readonly": "false"},
+        ],
+        [
+            {"eventTime": "2024-05-14 09:13:02.000"},
+            {"eventName": "DeleteTrail"},
+            {"userIdentity.arn": "arn:aws:sts::1:assumed-role/ci/x"},
+            {"userIdentity.type": "AssumedRole"},
+            {"errorCode": "AccessDenied"},
+        ],
+        {"eventName": "not a list of cells"},
+    ]
+    output = {"QueryStatus": "FINISHED", "QueryStatistics": {"ResultsCount": 3}}
+    path = write(tmp_path, "lake.json", json.dumps({**output, "QueryResultRows": rows}, indent=2))
+    [report], sink = run(path)
+    assert (report.table, report.rows, report.quarantined) == ("cloudtrail", 2, 1)
+    first, second = sink.all_rows("cloudtrail")
+    assert first["time"].isoformat() == "2024-05-14T09:12:44+00:00"
+    assert (first["eventName"], first["readOnly"]) == ("CreateAccessKey", False)
+    assert json.loads(first["userIdentity"]) == {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a"}
+    assert first["actor"] == "arn:aws:iam::1:user/a" and first["resource"] == "mallory"
+    assert json.loads(second["userIdentity"]) == {
+        "arn": "arn:aws:sts::1:assumed-role/ci/x",
+        "type": "AssumedRole",
+    }
+    assert (second["actor"], second["outcome"]) == ("arn:aws:sts::1:assumed-role/ci/x", "denied")
+    [bad] = sink.bad
+    assert bad["line"] == 3

@@ -11,6 +11,7 @@ quarantine with their line number (record index for documents).
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import numpy as np
@@ -271,6 +272,75 @@ def _document_exact(
     return _run(con, table, _records_at(con, _documents([text]), key + "[*]"), file, skipped=0)
 
 
+def _run_records(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    envelope: Envelope,
+    records: pa.Table,
+    file: str,
+    skipped: int,
+) -> Split:
+    if not envelope.cells:
+        return _run(con, table, records, file, skipped=skipped)
+    merged = _merge_cells(con, table, records)
+    ok = merged.column("ok")
+    split = _run(con, table, merged.filter(ok).drop_columns(["ok"]), file, skipped=skipped)
+    bad = merged.filter(pc.invert(ok))
+    for n, line in zip(bad.column("n").to_pylist(), bad.column("line").to_pylist(), strict=True):
+        why = "not a query result row (a list of one-key objects)"
+        split.quarantined.append(Quarantined(file, n, why, (line or "").encode()))
+    return split
+
+
+def _merge_cells(con: duckdb.DuckDBPyConnection, table: Table, rows: pa.Table) -> pa.Table:
+    """Rows written as lists of one-key objects (``[{"eventName": "X"}, {"userIdentity.arn":
+    "Y"}]``, CloudTrail Lake query results) as one object each: ``{"eventName": "X",
+    "userIdentity": {"arn": "Y"}}``. Keys are matched to the table's fields whatever their case
+    (Lake's schema is written in lower case); a dotted key fills its field's object (the rest of
+    the path stays one key); string values that hold JSON objects or arrays are parsed. A row
+    that is not such a list keeps its text, with ``ok`` false."""
+    names = " ".join(f"WHEN {literal(f.name.lower())} THEN {literal(f.name)}" for f in table.fields)
+    con.register("cell_rows", rows)
+    try:
+        merged = con.sql(
+            "WITH r AS (SELECT n, line, json_type(line) = 'ARRAY' "
+            "AND json_array_length(line) = len(list_filter(CAST(json_extract(line, '$[*]') AS "
+            "JSON[]), lambda c: json_type(c) = 'OBJECT' AND len(json_keys(c)) = 1)) AS ok "
+            "FROM cell_rows), "
+            "c AS (SELECT n, unnest(CAST(json_extract(line, '$[*]') AS JSON[])) AS cell "
+            "FROM r WHERE ok), "
+            "kv AS (SELECT n, json_keys(cell)[1] AS k, json_extract(cell, '$.*')[1] AS v FROM c), "
+            "p AS (SELECT n, split_part(k, '.', 1) AS h, "
+            "CASE WHEN contains(k, '.') THEN substr(k, strpos(k, '.') + 1) END AS rest, "
+            "CASE WHEN json_type(v) = 'VARCHAR' AND regexp_matches(v->>'$', '^\\s*[\\[{]') "
+            "AND json_valid(v->>'$') THEN json(v->>'$') ELSE v END AS v FROM kv), "
+            f"f AS (SELECT n, CASE lower(h) {names} ELSE h END AS field, "
+            "CASE WHEN count(*) FILTER (WHERE rest IS NULL) > 0 "
+            "THEN CAST(any_value(v) FILTER (WHERE rest IS NULL) AS VARCHAR) "
+            "ELSE '{' || string_agg(to_json(rest) || ':' || CAST(v AS VARCHAR), ',') || '}' END "
+            "AS value FROM p GROUP BY ALL), "
+            "o AS (SELECT n, '{' || string_agg(to_json(field) || ':' || value, ',') || '}' "
+            "AS line FROM f GROUP BY n) "
+            "SELECT coalesce(o.line, r.line) AS line, r.n, coalesce(r.ok, false) AS ok "
+            "FROM r LEFT JOIN o USING (n) ORDER BY r.n"
+        ).to_arrow_table()
+    finally:
+        con.unregister("cell_rows")
+    return merged
+
+
+_PASCAL_KEY = re.compile(r'(?<!\\)"([A-Z])([A-Za-z0-9]*)"(?=\s*:)')
+
+
+def camel_keys(text: str) -> str:
+    """JSON text with the first letter of each identifier-like key lowered: ``"AccountId":`` ->
+    ``"accountId":``. Keys that are data, such as resource types (``"AWS::S3::Bucket"``), are
+    left alone. botocore names the API's camelCase members in PascalCase; for GuardDuty only a
+    few nested members differ by more than the first letter (``ProductCode.Code`` is
+    ``productCodeId``; KubernetesApiCallAction ``SourceIps`` is ``sourceIPs``)."""
+    return _PASCAL_KEY.sub(lambda m: f'"{m.group(1).lower()}{m.group(2)}"', text)
+
+
 def enveloped(
     con: duckdb.DuckDBPyConnection, table: Table, envelope: Envelope, data: bytes, file: str
 ) -> Split:
@@ -279,6 +349,8 @@ def enveloped(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Split(None, [Quarantined(file, None, f"not UTF-8 text (byte {exc.start})", data)])
+    if envelope.pascal_case:
+        text = camel_keys(text)
     lines = text.splitlines()
     wrappers = [line for line in lines if line.strip()]
     if wrappers:
@@ -290,9 +362,9 @@ def enveloped(
             con.unregister("wrappers")
         if valid == len(wrappers):  # one wrapper per line
             records = _records_at(con, documents, envelope.path, envelope.string)
-            return _run(con, table, records, file, skipped=len(lines) - len(wrappers))
+            return _run_records(con, table, envelope, records, file, len(lines) - len(wrappers))
     if _kind(con, text, "$")[0]:  # one wrapper document
         records = _records_at(con, _documents([text]), envelope.path, envelope.string)
-        return _run(con, table, records, file, skipped=0)
+        return _run_records(con, table, envelope, records, file, 0)
     why = f"not JSON {envelope.name} wrappers (one per line or one document)"
     return Split(None, [Quarantined(file, None, why, data)])

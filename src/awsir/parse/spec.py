@@ -111,6 +111,17 @@ class Envelope(Strict):
         description="JSON path to the record(s) in each wrapper: $.detail, $.Events[*]...",
     )
     string: bool = Field(default=False, description="The records are JSON text in strings.")
+    cells: bool = Field(
+        default=False,
+        description="Each record is a list of one-key objects (CloudTrail Lake query result "
+        "rows), merged into one object; keys match the fields whatever their case.",
+    )
+    pascal_case: bool = Field(
+        default=False,
+        description="The wrapper spells the keys in PascalCase (AWS CLI and SDK output of an API "
+        "whose records use camelCase, e.g. GuardDuty GetFindings): the first letter of every "
+        "identifier-like key is lowered before reading, so `path` uses the lowered keys.",
+    )
 
 
 class Layout(StrEnum):
