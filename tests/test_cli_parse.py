@@ -7,6 +7,7 @@ import json
 import re
 
 import duckdb
+import pyarrow.parquet as pq
 
 from awsir.catalog import load_catalog
 
@@ -42,6 +43,12 @@ def test_folder_output_in_every_format(cli, tmp_path):
         assert quarantined["line"] > 1
     [(count,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/parquet/alb/*.parquet'").fetchall()
     assert count > 0
+    # Times and numbers carry min/max statistics (engines skip row groups by time); text does not.
+    [part] = (tmp_path / "parquet" / "alb").glob("part-*.parquet")
+    group = pq.ParquetFile(part).metadata.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    assert columns["time"].is_stats_set and columns["elb_status_code"].is_stats_set
+    assert not columns["message"].is_stats_set and not columns["user_agent"].is_stats_set
 
 
 def test_parallel_workers_write_parts_and_replace_an_earlier_run(cli, tmp_path):

