@@ -120,3 +120,28 @@ def test_workers_start_from_a_fork_server_when_threads_run(tmp_path):
     for r in reports:
         [(rows,)] = duckdb.sql(f"SELECT count(*) FROM '{tmp_path}/{r.table}/*.parquet'").fetchall()
         assert rows == r.rows > 0
+
+
+def test_a_custom_json_format_needs_its_table(cli, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text('{"rid": "1", "src": "192.0.2.1", "st": "200"}\n')
+    fmt = json.dumps(
+        {"rid": "$context.requestId", "src": "$context.identity.sourceIp", "st": "$context.status"}
+    )
+    result = cli("parse", str(log), "--fields", fmt)
+    assert result.returncode == 2 and "needs --format" in result.stderr
+    result = cli("parse", str(log), "--fields", fmt, "--format", "apigateway_access")
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (row["requestId"], row["src_ip"], row["status"]) == ("1", "192.0.2.1", 200)
+    result = cli(
+        "parse",
+        str(log),
+        "--fields",
+        "a b",
+        "--format",
+        "apigateway_access",
+        "-o",
+        str(tmp_path / "o"),
+    )
+    assert result.returncode == 2 and "takes the format it was logged with" in result.stderr

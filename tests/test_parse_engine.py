@@ -599,3 +599,46 @@ def test_cloudtrail_lake_query_results(tmp_path):
     assert (second["actor"], second["outcome"]) == ("arn:aws:sts::1:assumed-role/ci/x", "denied")
     [bad] = sink.bad
     assert bad["line"] == 3
+
+
+ACCESS_FORMAT = json.dumps(
+    {
+        "request_id": "$context.requestId", "client_ip": "$context.identity.sourceIp",
+        "request_time_epoch": "$context.requestTimeEpoch", "http_method": "$context.httpMethod",
+        "resource_path": "$context.resourcePath", "status_code": "$context.status",
+        "user_agent": "$context.identity.userAgent",
+        "waf_response_code": "$context.wafResponseCode",
+        "error_message": "$context.error.message", "custom_note": "$context.customVariable",
+    }
+)  # fmt: skip
+
+
+def test_api_gateway_access_logs_in_a_custom_json_format(tmp_path):
+    """With the stage's format, each field is read from the key holding its variable."""
+    record = {
+        "request_id": "ebf87aa3", "client_ip": "203.0.113.9", "request_time_epoch": "1678451388661",
+        "http_method": "POST", "resource_path": "/admin", "status_code": "403",
+        "user_agent": "sqlmap/1.7", "waf_response_code": "WAF_BLOCK",
+        "error_message": "Forbidden", "custom_note": "x", "ip": "198.51.100.1",
+    }  # fmt: skip
+    path = write(tmp_path, "custom.log", json.dumps(record) + "\n")
+    [report], sink = run(path, format="apigateway_access", fields=[ACCESS_FORMAT])
+    assert (report.rows, report.quarantined) == (1, 0)
+    [row] = sink.all_rows("apigateway_access")
+    assert row["time"].isoformat() == "2023-03-10T12:29:48.661000+00:00"
+    assert (row["ip"], row["src_ip"], row["user_agent"]) == (
+        "203.0.113.9",
+        "203.0.113.9",
+        "sqlmap/1.7",
+    )
+    assert (row["action"], row["status"], row["outcome"]) == ("POST /admin", 403, "denied")
+    assert (row["wafResponseCode"], row["errorMessage"]) == ("WAF_BLOCK", "Forbidden")
+    assert row["caller"] is None  # not in the format: not read from a key of the same name
+
+
+def test_fields_that_do_not_fit_the_format_are_usage_errors(tmp_path):
+    path = write(tmp_path, "custom.log", "{}\n")
+    with pytest.raises(ValueError, match="takes the format it was logged with"):
+        run(path, format="apigateway_access", fields=["requestId", "ip"])
+    with pytest.raises(ValueError, match="none of this format's variables"):
+        run(path, format="apigateway_access", fields=['{"a": "$context.nothingKnown"}'])

@@ -34,6 +34,7 @@ from awsir.parse.batch import FileReport
 from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
 from awsir.parse.parallel import parse_to_folder
+from awsir.parse.template import TemplateError, is_template
 from awsir.sources.schema import LogType
 
 app = typer.Typer(
@@ -231,7 +232,9 @@ def parse_command(
         typer.Option(
             "--fields",
             help="Field names in order, for files without a header (VPC flow logs from "
-            "CloudWatch Logs), e.g. 'version account-id interface-id ...'.",
+            "CloudWatch Logs), e.g. 'version account-id interface-id ...'; or, with --format, "
+            "the JSON format a customer-defined log was written with (API Gateway stage "
+            "accessLogSettings.format).",
             show_default=False,
         ),
     ] = None,
@@ -277,8 +280,15 @@ def parse_command(
     if missing:
         err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
         raise typer.Exit(2)
-    names = fields.replace(",", " ").split() if fields else None
     forced = None if format == "auto" else format
+    names = None
+    if fields and is_template(fields):
+        if forced is None:
+            err.print("error: a JSON format in --fields needs --format (the table it describes)")
+            raise typer.Exit(2)
+        names = [fields]
+    elif fields:
+        names = fields.replace(",", " ").split()
     sink = StdoutSink() if output is None else None
     reports: list[FileReport] = []
     files = list(input_files(paths))
@@ -313,7 +323,7 @@ def parse_command(
                 progress.update(task, completed=size, rows=rows)
                 if report.problem:
                     err.print(Text(f"{report.file}: {report.problem}", style="yellow"))
-    except UnknownFormat as exc:
+    except (UnknownFormat, TemplateError) as exc:
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(2) from None
     finally:

@@ -29,6 +29,7 @@ from awsir.parse.pattern import read_pattern
 from awsir.parse.quarantine import Quarantined
 from awsir.parse.reading import Block, Member, blocks, members
 from awsir.parse.spec import Envelope, Table
+from awsir.parse.template import TemplateError, is_template, template_keys
 
 DOCUMENT_LIMIT = 1 << 30
 GENERIC_TABLE = "cloudwatch_logs"
@@ -53,6 +54,20 @@ def resolve_format(catalog: Catalog, name: str) -> tuple[str, Table]:
             return first, tables[first]
     known = sorted(t for s in catalog if s.parse for t in s.parse.tables)
     raise UnknownFormat(f"unknown format {name!r}; known: {', '.join(known)}")
+
+
+def check_fields(table: Table, fields: list[str] | None) -> None:
+    """``--fields`` fits ``table``: field names for text formats, or a customer-defined JSON
+    format (one string) for tables whose fields name their variables. Raises TemplateError."""
+    if not fields:
+        return
+    if is_template(fields[0]):
+        template_keys(fields[0], table)
+    elif table.layout == "json":
+        raise TemplateError(
+            "--fields for a JSON format takes the format it was logged with, e.g. "
+            '\'{"requestId": "$context.requestId", "ip": "$context.identity.sourceIp"}\''
+        )
 
 
 def input_files(paths: list[Path]) -> Iterator[Path]:
@@ -97,6 +112,8 @@ class Parser:
     ) -> None:
         self.catalog, self.fields = catalog, fields
         self.forced = resolve_format(catalog, format) if format else None
+        if self.forced is not None:
+            check_fields(self.forced[1], fields)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
@@ -198,7 +215,8 @@ def _parse_member(
         forced = (found.table, found.spec)
     name, table = forced
     report.table = name
-    reader = DelimitedReader(table, member.name, names=fields)
+    keys = template_keys(fields[0], table) if fields and is_template(fields[0]) else None
+    reader = DelimitedReader(table, member.name, names=None if keys else fields)
     if table.reader == "json_document":
         data = _whole(member, first, stream)
         split = jsonread.json_document(con, table, data, member.name)
@@ -206,7 +224,7 @@ def _parse_member(
     else:
         for block in _chain(first, stream):
             if table.reader == "json_lines":
-                split = jsonread.json_lines(con, table, block, member.name)
+                split = jsonread.json_lines(con, table, block, member.name, keys)
             elif table.reader == "pattern":
                 split = read_pattern(con, table, block, member.name)
             elif table.reader == "logfmt":

@@ -30,13 +30,28 @@ RECORD = "_record"
 """Column with a JSON record's text, kept until conversion so quarantine keeps raw bytes."""
 
 
-def _record_sql(table: Table, record: str, number: str, relation: str) -> str:
+def _record_sql(
+    table: Table, record: str, number: str, relation: str, keys: dict[str, str] | None = None
+) -> str:
     """One parse per record: ``try(from_json(...))`` straight into the declared fields (scalars
     as text, objects as JSON). NULL means invalid JSON; a struct with none of the declared keys
-    means an array, a scalar or an object of another format."""
-    schema = json.dumps({f.name: "JSON" if f.type == "json" else "VARCHAR" for f in table.fields})
-    keys = ", ".join(f"r.{ident(f.name)} AS {ident(f.name)}" for f in table.fields)
-    present = " OR ".join(f"r.{ident(f.name)} IS NOT NULL" for f in table.fields)
+    means an array, a scalar or an object of another format. ``keys``: the key of each field in
+    a customer-defined format (:mod:`awsir.parse.template`); fields it lacks are NULL."""
+    read = {f.name: f.name for f in table.fields} if keys is None else keys
+    schema = json.dumps(
+        {
+            read[f.name]: "JSON" if f.type == "json" else "VARCHAR"
+            for f in table.fields
+            if f.name in read
+        }
+    )
+    picks = ", ".join(
+        f"r.{ident(read[f.name])} AS {ident(f.name)}"
+        if f.name in read
+        else f"NULL::{'JSON' if f.type == 'json' else 'VARCHAR'} AS {ident(f.name)}"
+        for f in table.fields
+    )
+    present = " OR ".join(f"r.{ident(k)} IS NOT NULL" for k in read.values())
     # Internal names start with "__": AWS records have keys such as "kind" (EKS audit events).
     return (
         f"WITH p AS (SELECT {number} AS __n, {record} AS __rec, "
@@ -44,7 +59,7 @@ def _record_sql(table: Table, record: str, number: str, relation: str) -> str:
         "SELECT CASE WHEN r IS NULL THEN 'invalid JSON' "
         f"WHEN NOT ({present}) THEN CASE WHEN ltrim(__rec)[1] = '{{' "
         "THEN 'none of the fields of this format' ELSE 'not a JSON object' END END AS __why, "
-        f"__n, __rec AS {RECORD}, {keys} FROM p"  # DuckDB keeps the input order
+        f"__n, __rec AS {RECORD}, {picks} FROM p"  # DuckDB keeps the input order
     )
 
 
@@ -66,22 +81,32 @@ def _split_result(result: pa.Table, file: str) -> Split:
     return split
 
 
-def json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
+def json_lines(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    block: Block,
+    file: str,
+    keys: dict[str, str] | None = None,
+) -> Split:
     """Split one block of JSON lines into string fields and quarantine entries.
 
     A file that is one pretty-printed object, or a JSON array of records, is read as such when
     none of its lines is a record on its own.
     """
-    split = _json_lines(con, table, block, file)
+    split = _json_lines(con, table, block, file, keys)
     if split.strings is None and split.quarantined and block.first_line == 1:
-        whole = _whole_document(con, table, block.data, file)
+        whole = _whole_document(con, table, block.data, file, keys)
         if whole is not None:
             return whole
     return split
 
 
 def _whole_document(
-    con: duckdb.DuckDBPyConnection, table: Table, data: bytes, file: str
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    data: bytes,
+    file: str,
+    keys: dict[str, str] | None = None,
 ) -> Split | None:
     try:
         text = data.decode("utf-8")
@@ -91,7 +116,7 @@ def _whole_document(
     if not valid or kind not in ("OBJECT", "ARRAY"):
         return None
     records = _records_at(con, _documents([text]), "$" if kind == "OBJECT" else "$[*]")
-    return _run(con, table, records, file, skipped=0)
+    return _run(con, table, records, file, skipped=0, keys=keys)
 
 
 def _documents(texts: list[str]) -> pa.Table:
@@ -133,7 +158,13 @@ def _records_at(
         con.unregister("documents")
 
 
-def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
+def _json_lines(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    block: Block,
+    file: str,
+    keys: dict[str, str] | None = None,
+) -> Split:
     body = block.data
     ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
     lengths = np.diff(ends, prepend=-1)
@@ -155,7 +186,7 @@ def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file
         )
         first = block.first_line
         lines = lines.append_column("n", pa.array(np.arange(first, first + lines.num_rows)))
-        return _run(con, table, lines, file, skipped=0)
+        return _run(con, table, lines, file, skipped=0, keys=keys)
     texts, numbers, split = [], [], Split(None)
     pieces = body.split(b"\n")
     if pieces and pieces[-1] == b"":
@@ -175,20 +206,25 @@ def _json_lines(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file
                 split.quarantined.append(Quarantined(file, number, why, raw))
     if texts:
         lines = pa.table({"line": pa.array(texts, pa.string()), "n": pa.array(numbers, pa.int64())})
-        parsed = _run(con, table, lines, file, skipped=split.skipped)
+        parsed = _run(con, table, lines, file, skipped=split.skipped, keys=keys)
         parsed.quarantined = split.quarantined + parsed.quarantined
         return parsed
     return split
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection, table: Table, lines: pa.Table, file: str, skipped: int
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    lines: pa.Table,
+    file: str,
+    skipped: int,
+    keys: dict[str, str] | None = None,
 ) -> Split:
     # Small batches let DuckDB spread the records over its threads.
     batches = lines.to_batches(max_chunksize=2048)
     con.register("lines", pa.Table.from_batches(batches, schema=lines.schema))
     try:
-        result = con.sql(_record_sql(table, "line", "n", "lines")).to_arrow_table()
+        result = con.sql(_record_sql(table, "line", "n", "lines", keys)).to_arrow_table()
     finally:
         con.unregister("lines")
     split = _split_result(result, file)

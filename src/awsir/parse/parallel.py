@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from awsir.catalog import load_catalog
 from awsir.parse.batch import FileReport
-from awsir.parse.engine import Parser, parse_files, resolve_format
+from awsir.parse.engine import Parser, check_fields, parse_files, resolve_format
 from awsir.parse.output import FolderSink
 
 POLL_SECONDS = 0.5
@@ -54,8 +54,8 @@ def parse_to_folder(
     ``jobs`` 0 means one per core. One job, or one file, runs in this process.
     """
     catalog = load_catalog()
-    if format:
-        resolve_format(catalog, format)  # an unknown --format is a usage error, raised here
+    if format:  # an unknown --format, or --fields that do not fit it: usage errors, raised here
+        check_fields(resolve_format(catalog, format)[1], fields)
     workers = min(jobs or default_jobs(), len(files))
     if workers <= 1:
         sink = FolderSink(folder, out, part=0)

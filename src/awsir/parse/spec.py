@@ -66,6 +66,13 @@ class FieldDef(Strict):
         "another meaning (CloudFront's time of day is not the event time).",
     )
 
+    variable: str | None = Field(
+        default=None,
+        pattern=r"^\$[A-Za-z]+(\.[A-Za-z0-9_]+)+$",
+        description="Variable that fills this field in a customer-defined format (API Gateway "
+        "$context.identity.sourceIp), to read logs written with any key names.",
+    )
+
     _keep_case: bool = PrivateAttr(default=False)  # set by the table: JSON keys keep case
 
     @property
