@@ -642,3 +642,22 @@ def test_fields_that_do_not_fit_the_format_are_usage_errors(tmp_path):
         run(path, format="apigateway_access", fields=["requestId", "ip"])
     with pytest.raises(ValueError, match="none of this format's variables"):
         run(path, format="apigateway_access", fields=['{"a": "$context.nothingKnown"}'])
+
+
+def test_subscription_payload_problems_are_reported_not_dropped(tmp_path):
+    """An event without a message and a payload of no known type are named in the report;
+    damaged payload text is quarantined whole with the reason."""
+    flows = _payload([FLOW, FLOW])
+    flows["logEvents"].append({"id": "9", "timestamp": 1715681268009})
+    odd = {**_payload([FLOW]), "messageType": "SOMETHING_NEW"}
+    data = gzip.compress((json.dumps(flows) + json.dumps(odd)).encode())
+    reports, sink = run(write(tmp_path, "firehose-3.gz", data))
+    by_table = {r.table: r for r in reports}
+    assert by_table["vpc_flow"].rows == 2
+    problem = by_table["cloudwatch_logs"].problem or ""
+    assert "1 log event(s) without a message" in problem
+    assert "1 payload(s) of no known messageType" in problem
+    damaged = gzip.compress((json.dumps(flows) + '{"messageType": "DATA_MESSAGE", "logEv').encode())
+    [report], sink = run(write(tmp_path, "firehose-4.gz", damaged))
+    assert report.problem.startswith("not a CloudWatch Logs subscription payload")
+    assert report.quarantined == 1 and sink.bad[0]["reason"] == report.problem

@@ -201,7 +201,7 @@ def _parse_member(
             if detect(catalog, member.name, head_of(inner)) is not None:
                 return _parse_member(con, catalog, out, _virtual(member.name, inner), None, fields)
             stream_name = member.name.replace("\\", "/").rsplit("/", 2)[-2:][0]
-            rows = cloudwatch.export_rows(data, stream_name)
+            rows = cloudwatch.export_rows(con, data, stream_name)
             return _parse_member(
                 con, catalog, out, _virtual(member.name, rows), _generic(catalog), None
             )
@@ -304,7 +304,7 @@ def _subscription(
     fields: list[str] | None,
 ) -> list[FileReport]:
     """Each log stream of a CloudWatch Logs subscription payload, parsed as a file of its own."""
-    found = cloudwatch.unwrap(data)
+    found = cloudwatch.unwrap(con, data)
     reports = []
     if found.problems or found.control_messages:
         report = FileReport(member.name, GENERIC_TABLE, skipped=found.control_messages)
@@ -312,22 +312,22 @@ def _subscription(
             report.problem = "; ".join(found.problems)
             out.quarantine(report, [Quarantined(member.name, None, report.problem, data)])
         reports.append(report)
-    for stream, events in found.streams.items():
-        text = "".join(f"{e['message']}\n" for e in events).encode()
-        name = f"{member.name}!{stream}"
+    for stream in found.streams:
+        name = f"{member.name}!{stream.name}"
+        plain = detect(catalog, name, head_of(stream.text))
         # Messages that carry no time of their own (API Gateway execution logs) are recognised
         # in the export form, each with its event's time: then that form is what is parsed.
-        stamped = cloudwatch.export_text(events)
-        plain = detect(catalog, name, head_of(text))
-        timed = detect(catalog, name, head_of(stamped)) if stamped else None
+        timed, stamped = None, b""
+        if plain is None or plain.strength < 2:
+            stamped = stream.stamped(con)
+            timed = detect(catalog, name, head_of(stamped)) if stamped else None
         if timed is not None and timed.strength > (plain.strength if plain else 0):
             reports += _parse_member(con, catalog, out, _virtual(name, stamped), None, fields)
-        elif plain is not None or _envelope(catalog, text[:4096]):
-            reports += _parse_member(con, catalog, out, _virtual(name, text), None, fields)
+        elif plain is not None or _envelope(catalog, stream.text[:4096]):
+            reports += _parse_member(con, catalog, out, _virtual(name, stream.text), None, fields)
         else:  # application logs: kept as generic CloudWatch Logs events
-            rows = cloudwatch.event_rows(events)
             reports += _parse_member(
-                con, catalog, out, _virtual(name, rows), _generic(catalog), None
+                con, catalog, out, _virtual(name, stream.rows(con)), _generic(catalog), None
             )
     return reports
 
