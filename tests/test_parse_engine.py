@@ -661,3 +661,11 @@ def test_subscription_payload_problems_are_reported_not_dropped(tmp_path):
     [report], sink = run(write(tmp_path, "firehose-4.gz", damaged))
     assert report.problem.startswith("not a CloudWatch Logs subscription payload")
     assert report.quarantined == 1 and sink.bad[0]["reason"] == report.problem
+
+
+def test_logfmt_line_with_bad_bytes_is_quarantined_alone(tmp_path):
+    good = 'time="2024-05-14T09:22:05Z" level=info msg="access granted" username=alice'
+    data = (good + "\n" + good.replace("alice", "al\xffce") + "\n" + good + "\n").encode("latin-1")
+    [report], sink = run(write(tmp_path, "authenticator-99aa.log", data))
+    assert (report.rows, report.quarantined, report.skipped) == (2, 1, 0)
+    assert [(q["line"], q["reason"]) for q in sink.bad] == [(2, "not UTF-8 text (byte 71)")]

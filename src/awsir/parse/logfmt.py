@@ -35,12 +35,18 @@ def _unquote(value: str) -> str:
 
 
 def read_logfmt(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file: str) -> Split:
+    undecodable: list[Quarantined] = []
     try:
-        text = block.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        why = f"not UTF-8 text (byte {exc.start}); records of this block not read"
-        return Split(None, [Quarantined(file, block.first_line, why, block.data)])
-    lines = text.split("\n")
+        lines = block.data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:  # rare: find the lines at fault, keep the others
+        lines = []
+        for k, raw in enumerate(block.data.split(b"\n")):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                why = f"not UTF-8 text (byte {exc.start})"
+                undecodable.append(Quarantined(file, block.first_line + k, why, raw))
+                lines.append("")  # keeps the line numbers; counted apart below
     if lines and lines[-1] == "":
         lines.pop()
     first = block.first_line
@@ -72,7 +78,7 @@ def read_logfmt(con: duckdb.DuckDBPyConnection, table: Table, block: Block, file
     finally:
         con.unregister("records")
     blank = result.column("blank")
-    split = Split(None, skipped=pc.sum(blank).as_py() or 0)
+    split = Split(None, undecodable, skipped=(pc.sum(blank).as_py() or 0) - len(undecodable))
     bad = result.filter(pc.and_(pc.invert(blank), pc.invert(result.column("ok"))))
     for n, rec in zip(bad.column(LINE).to_pylist(), bad.column("rec").to_pylist(), strict=True):
         why = "line over 1 MB" if len(rec) > MAX_LINE else "not key=value pairs"
