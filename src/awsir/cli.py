@@ -7,10 +7,18 @@ never as Rich markup: plugin cards are not trusted.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
+import pyarrow.compute
+import pyarrow.csv as pacsv
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -36,6 +44,10 @@ from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
 from awsir.parse.parallel import parse_to_folder
 from awsir.parse.template import TemplateError, is_template
 from awsir.sources.schema import LogType
+from awsir.store.case import DEFAULT_CASE, Case, CaseError
+from awsir.store.catalog import open_case
+from awsir.store.ingest import IngestResult, ingest
+from awsir.store.query import QueryError, run_sql, summarize
 
 app = typer.Typer(
     name="awsir",
@@ -350,6 +362,203 @@ def _parse_summary(reports: list[FileReport], sink: StdoutSink | None, output: P
             err.print(Text(f"wrote {path}"))
     elif sink is not None and sink.quarantined:
         err.print(Text(f"{sink.quarantined:,} quarantined records: use -o DIR to keep them."))
+
+
+CaseOption = Annotated[
+    Path,
+    typer.Option("--case", help="Case folder (its lake, quarantine and catalog of views)."),
+]
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE_OR_DIR...", help="Log files (.gz, .zip or plain) or folders."),
+    ],
+    case: CaseOption = DEFAULT_CASE,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes; 0: one per core.", min=0)
+    ] = 0,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another ingest into the case to finish.")
+    ] = False,
+) -> None:
+    """Add log files to a case's evidence lake: parsed once each (a file whose content is
+    already in the case adds nothing), all or nothing (an interrupted ingest leaves no partial
+    rows; the next one finishes it)."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
+        raise typer.Exit(2)
+    progress = Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        TextColumn("{task.completed:,} files, {task.fields[rows]:,} events"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task("ingest", total=None, rows=0)
+    counted = {"rows": 0}
+
+    def seen(report: FileReport) -> None:
+        counted["rows"] += report.rows
+        progress.update(task, advance=1, rows=counted["rows"])
+        if report.problem:
+            err.print(Text(f"{report.file}: {report.problem}", style="yellow"))
+
+    started = time.monotonic()
+    try:
+        with progress:
+            result = ingest(paths, Case(case), jobs=jobs, wait=wait, on_report=seen)
+    except CaseError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(1) from None
+    _ingest_summary(result, case, time.monotonic() - started)
+
+
+def _ingest_summary(result: IngestResult, case: Path, seconds: float) -> None:
+    if result.recovered:
+        err.print(Text(f"recovered: {result.recovered}", style="yellow"))
+    events = sum(result.per_source.values())
+    rate = f", {events / seconds:,.0f} events/s" if seconds > 0 and events else ""
+    err.print(
+        Text(
+            f"{result.new_files:,} new file(s), {result.skipped_files:,} already in the case; "
+            f"{events:,} events, {result.quarantined:,} quarantined in {seconds:.1f} s{rate}"
+        )
+    )
+    if result.per_source:
+        table = Table(title=f"awsir ingest -> {case}", title_justify="left")
+        table.add_column("Source")
+        table.add_column("Events", justify="right")
+        for source, count in result.per_source.items():
+            table.add_row(source, f"{count:,}")
+        err.print(table)
+    if result.first is not None:
+        err.print(
+            Text(
+                f"time span: {result.first:%Y-%m-%dT%H:%M:%SZ} .. {result.last:%Y-%m-%dT%H:%M:%SZ}"
+            )
+        )
+    if result.accounts:
+        err.print(Text(f"accounts: {', '.join(result.accounts)}"))
+    if result.regions:
+        err.print(Text(f"Regions: {', '.join(result.regions)}"))
+
+
+@app.command("query")
+def query_command(
+    sql: Annotated[str, typer.Argument(help="SQL over the case's views (events, cloudtrail...).")],
+    case: CaseOption = DEFAULT_CASE,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")
+    ] = "table",
+) -> None:
+    """Ask a case anything in SQL (DuckDB); the case is opened read-only."""
+    if format not in ("table", "csv", "json"):
+        err.print(Text("error: --format is table, csv or json"))
+        raise typer.Exit(2)
+    try:
+        con = open_case(Case(case))
+    except CaseError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    try:
+        result = run_sql(con, sql)
+    except QueryError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    finally:
+        con.close()
+    _print_rows(result, format)
+
+
+def _print_rows(result: pa.Table, format: str) -> None:
+    if format == "csv":
+        buffer = io.BytesIO()
+        pacsv.write_csv(_plain_table(result), buffer)
+        sys.stdout.write(buffer.getvalue().decode("utf-8"))
+    elif format == "json":
+        for row in result.to_pylist():
+            sys.stdout.write(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+    else:
+        table = Table(show_lines=False)
+        for name in result.column_names:
+            table.add_column(name, overflow="fold")
+        for row in result.to_pylist():
+            table.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
+        out.print(table)
+        err.print(Text(f"{result.num_rows:,} row(s)"))
+
+
+def _json_value(value: object) -> object:
+    """JSON for what DuckDB returns beyond JSON's types: sums are decimals, times ISO 8601."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _plain_table(result: pa.Table) -> pa.Table:
+    """CSV takes no extension or nested types: such columns as their text."""
+    columns = [
+        pa.compute.cast(c, pa.string()) if not (
+            pa.types.is_primitive(c.type) or pa.types.is_string(c.type)
+            or pa.types.is_timestamp(c.type) or pa.types.is_date(c.type)
+        ) else c
+        for c in result.columns
+    ]  # fmt: skip
+    return pa.table(columns, names=result.column_names)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+@app.command("summary")
+def summary_command(
+    case: CaseOption = DEFAULT_CASE,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """What a case holds: events per source and time range, accounts, Regions, top actors,
+    top errors, quarantine reasons."""
+    try:
+        con = open_case(Case(case))
+    except CaseError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    try:
+        found = summarize(con)
+    finally:
+        con.close()
+    if as_json:
+        _print_json(found.as_dict())
+        return
+    out.print(Text(f"Case {case}: {found.files:,} file(s) ingested"))
+    for title, rows in (
+        ("Sources", found.sources), ("Accounts", found.accounts), ("Regions", found.regions),
+        ("Top actors", found.actors), ("Top errors", found.errors),
+        ("Quarantine reasons", found.quarantined),
+    ):  # fmt: skip
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for name in rows[0]:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(
+                *(
+                    Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
+                    for v in row.values()
+                )
+            )
+        out.print(table)
 
 
 def main() -> None:

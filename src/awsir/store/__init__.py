@@ -1,0 +1,1 @@
+"""The evidence lake of a case: ingest, catalog of views, queries."""

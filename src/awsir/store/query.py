@@ -1,0 +1,85 @@
+"""Questions asked of a case: free SQL over its views, and the case summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from awsir.store.catalog import EVENTS, views
+
+TOP = 10
+
+
+class QueryError(ValueError):
+    """SQL the case cannot answer, with the views and columns it could have used."""
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        lines = [str(exc).strip(), "", "views of this case (columns):"]
+        for name, columns in sorted(views(con).items()):
+            shown = ", ".join(columns[:18]) + (", ..." if len(columns) > 18 else "")
+            lines.append(f"  {name}: {shown}")
+        raise QueryError("\n".join(lines)) from None
+
+
+@dataclass
+class Summary:
+    sources: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+    regions: list[dict[str, Any]]
+    actors: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    quarantined: list[dict[str, Any]]
+    files: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    return list(con.sql(sql).to_arrow_table().to_pylist())
+
+
+def summarize(con: duckdb.DuckDBPyConnection) -> Summary:
+    """Per source counts and time range, accounts, Regions, top actors, top errors."""
+    iso = "strftime({}, '%Y-%m-%dT%H:%M:%SZ')"
+    return Summary(
+        sources=_rows(
+            con,
+            f"SELECT source, count(*) AS events, {iso.format('min(time)')} AS first, "
+            f"{iso.format('max(time)')} AS last FROM {EVENTS} GROUP BY source ORDER BY events DESC",
+        ),
+        accounts=_rows(
+            con,
+            f"SELECT account_id, count(*) AS events FROM {EVENTS} WHERE account_id IS NOT NULL "
+            "GROUP BY ALL ORDER BY events DESC",
+        ),
+        regions=_rows(
+            con,
+            f"SELECT region, count(*) AS events FROM {EVENTS} WHERE region IS NOT NULL "
+            "GROUP BY ALL ORDER BY events DESC",
+        ),
+        actors=_rows(
+            con,
+            f"SELECT actor, count(*) AS events, count(DISTINCT source) AS sources FROM {EVENTS} "
+            f"WHERE actor IS NOT NULL GROUP BY ALL ORDER BY events DESC, actor LIMIT {TOP}",
+        ),
+        errors=_rows(
+            con,
+            f"SELECT source, action, outcome, count(*) AS events FROM {EVENTS} "
+            "WHERE outcome IN ('failure', 'denied', 'blocked') GROUP BY ALL "
+            f"ORDER BY events DESC, action LIMIT {TOP}",
+        ),
+        quarantined=_rows(
+            con,
+            "SELECT reason, count(*) AS records FROM quarantine GROUP BY ALL "
+            f"ORDER BY records DESC LIMIT {TOP}",
+        ),
+        files=con.sql("SELECT count(*) FROM ingested").fetchall()[0][0],
+    )

@@ -1,0 +1,177 @@
+"""``awsir ingest`` / ``query`` / ``summary`` end to end, through the real CLI.
+
+Counts reconcile between what was parsed and what the case's views hold; the same evidence
+ingested twice adds nothing; an ingest killed (SIGKILL) at each step of its commit leaves no
+partial rows and the next ingest finishes the job; one writer at a time; queries never modify
+the case.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from awsir.store.case import Case
+from tests.conftest import REPO
+
+SOURCES = REPO / "src" / "awsir" / "sources"
+
+
+def evidence(tmp_path: Path) -> Path:
+    """Real samples of several formats (the golden files are left out: they are awsir's
+    output, not AWS logs), one of them gzip'd, plus one file of no known format."""
+    folder = tmp_path / "evidence"
+    for table in ("alb", "cloudtrail_trail", "vpc_flow", "route53_resolver_query", "eks"):
+        for path in sorted((SOURCES / table / "samples").rglob("*")):
+            if path.is_file() and not path.name.endswith(".expected.jsonl"):
+                target = folder / table / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+    first_alb = sorted((folder / "alb").iterdir())[0]
+    first_alb.with_name(first_alb.name + ".gz").write_bytes(gzip.compress(first_alb.read_bytes()))
+    first_alb.unlink()
+    (folder / "notes.txt").write_text("not a log\n")
+    return folder
+
+
+def query(cli, case: Path, sql: str) -> list[dict]:
+    result = cli("query", sql, "--case", str(case), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def snapshot(case: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(case)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(case.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, cli):
+    """One clean ingest: the counts every other case must end up with."""
+    tmp = tmp_path_factory.mktemp("reference")
+    folder, case = evidence(tmp), tmp / "case"
+    result = cli("ingest", str(folder), "--case", str(case))
+    assert result.returncode == 0, result.stderr
+    [row] = query(cli, case, "SELECT count(*) AS n, count(DISTINCT raw_ref) AS refs FROM events")
+    return {"folder": folder, "case": case, "events": row["n"], "stderr": result.stderr}
+
+
+def test_counts_reconcile(cli, reference):
+    case = reference["case"]
+    [parsed] = query(cli, case, 'SELECT sum("rows") AS r, sum(quarantined) AS q FROM ingested')
+    [held] = query(cli, case, "SELECT count(*) AS n, count(DISTINCT raw_ref) AS refs FROM events")
+    [bad] = query(cli, case, "SELECT count(*) AS n FROM quarantine")
+    assert held["n"] == parsed["r"] == held["refs"] > 0
+    assert bad["n"] == parsed["q"] >= 1  # notes.txt is not a log: quarantined, with its reason
+    per_source = query(cli, case, "SELECT source, count(*) AS n FROM events GROUP BY 1")
+    assert {r["source"] for r in per_source} >= {"alb", "cloudtrail", "vpc_flow", "eks_audit"}
+    [ct] = query(cli, case, "SELECT count(*) AS n FROM cloudtrail WHERE eventTime IS NOT NULL")
+    assert ct["n"] == next(r["n"] for r in per_source if r["source"] == "cloudtrail")
+    assert "events" in reference["stderr"] and "accounts:" in reference["stderr"]
+
+
+def test_lake_is_partitioned_by_source_account_region_day(reference):
+    parts = [
+        p.relative_to(reference["case"] / "lake")
+        for p in (reference["case"] / "lake").rglob("*.parquet")
+    ]
+    assert parts
+    for part in parts:
+        _table, account, region, day, _file = part.parts
+        assert account.startswith("account_id=") and region.startswith("region=")
+        assert day.startswith("day=")
+    assert any(
+        p.parts[0] == "cloudtrail" and p.parts[1] == "account_id=123456789012" for p in parts
+    )
+
+
+def test_ingesting_the_same_files_again_adds_nothing_and_new_files_append(cli, reference, tmp_path):
+    case = tmp_path / "case"
+    shutil.copytree(reference["case"], case)
+    again = cli("ingest", str(reference["folder"]), "--case", str(case))
+    assert again.returncode == 0, again.stderr
+    assert "0 new file(s)" in again.stderr
+    [row] = query(cli, case, "SELECT count(*) AS n FROM events")
+    assert row["n"] == reference["events"]
+    extra = tmp_path / "more.log"
+    flow = SOURCES / "vpc_flow/samples/vpc_flow/default_v2.log"
+    extra.write_text(flow.read_text().replace("ACCEPT", "REJECT"))
+    more = cli("ingest", str(extra), "--case", str(case))
+    assert more.returncode == 0 and "1 new file(s)" in more.stderr
+    [after] = query(cli, case, "SELECT count(*) AS n, count(DISTINCT raw_ref) AS refs FROM events")
+    assert after["n"] > reference["events"] and after["refs"] == after["n"]
+
+
+@pytest.mark.parametrize("step", ["parsed", "journal", "moving", "registered"])
+def test_an_ingest_killed_at_any_step_leaves_no_partial_rows_and_is_finished_next_time(
+    cli, reference, tmp_path, step
+):
+    case = tmp_path / "case"
+    killed = cli(
+        "ingest", str(reference["folder"]), "--case", str(case), env={"AWSIR_CRASH_AT": step}
+    )
+    assert killed.returncode == -9, killed.stderr  # SIGKILL: no cleanup ran
+    [seen] = query(cli, case, "SELECT count(*) AS n FROM events")
+    assert seen["n"] == 0  # the views show the case as before: no partial rows
+    again = cli("ingest", str(reference["folder"]), "--case", str(case))
+    assert again.returncode == 0, again.stderr
+    assert "recovered:" in again.stderr
+    [row] = query(cli, case, "SELECT count(*) AS n, count(DISTINCT raw_ref) AS refs FROM events")
+    assert row == {"n": reference["events"], "refs": reference["events"]}
+    assert not (case / "journal.json").exists() and not list((case / "staging").iterdir())
+    lake_files = {str(p.relative_to(case)) for p in (case / "lake").rglob("*.parquet")}
+    listed = {f for b in Case(case).batches() for files in b["lake"].values() for f in files}
+    assert lake_files == listed  # no orphan files
+
+
+def test_one_writer_at_a_time(cli, reference, tmp_path):
+    case = Case(tmp_path / "case")
+    with case.writing():
+        busy = cli("ingest", str(reference["folder"]), "--case", str(case.root))
+    assert busy.returncode == 1
+    assert "another awsir ingest" in busy.stderr and "--wait" in busy.stderr
+
+
+def test_queries_never_modify_the_case(cli, reference):
+    case = reference["case"]
+    before = snapshot(case)
+    query(cli, case, "SELECT * FROM events LIMIT 5")
+    assert cli("summary", "--case", str(case)).returncode == 0
+    cli("query", "DROP VIEW events", "--case", str(case))
+    assert snapshot(case) == before
+
+
+def test_bad_sql_lists_the_views_and_columns(cli, reference):
+    result = cli("query", "SELECT nope FROM events", "--case", str(reference["case"]))
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "views of this case" in result.stderr
+    assert "cloudtrail: time, account_id" in result.stderr
+
+
+def test_query_formats_and_summary(cli, reference):
+    case = str(reference["case"])
+    csv = cli(
+        "query",
+        "SELECT source, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
+        "--case",
+        case,
+        "--format",
+        "csv",
+    )
+    assert csv.returncode == 0 and csv.stdout.splitlines()[0] == '"source","n"'
+    summary = cli("summary", "--case", case, "--json")
+    assert summary.returncode == 0, summary.stderr
+    found = json.loads(summary.stdout)
+    assert sum(s["events"] for s in found["sources"]) == reference["events"]
+    assert found["accounts"] and found["regions"] and found["actors"]
+    assert any(e["outcome"] == "denied" for e in found["errors"])
+    missing = cli("summary", "--case", str(Path(case) / "nothing-here"))
+    assert missing.returncode == 2 and "awsir ingest" in missing.stderr
