@@ -11,11 +11,14 @@ import io
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute
 import pyarrow.csv as pacsv
@@ -47,6 +50,7 @@ from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
 from awsir.store.ingest import IngestResult, ingest
+from awsir.store.investigate import Subject, pivot, timeline
 from awsir.store.query import QueryError, run_sql, summarize
 
 app = typer.Typer(
@@ -559,6 +563,115 @@ def summary_command(
                 )
             )
         out.print(table)
+
+
+@app.command("timeline")
+def timeline_command(
+    case: CaseOption = DEFAULT_CASE,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Principal ARN or name (contained in actor).")
+    ] = None,
+    access_key: Annotated[
+        str | None, typer.Option("--access-key", help="Access key id (AKIA..., ASIA...).")
+    ] = None,
+    ip: Annotated[
+        str | None, typer.Option("--ip", help="Source or destination IP address.")
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option("--resource", help="Text contained in the resource.")
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Session name of an assumed role.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Start time, ISO 8601 (UTC without an offset).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="End time, ISO 8601.")] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--sources", help="Only this source (table); repeatable.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many events.", min=1)] = 1000,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")
+    ] = "table",
+) -> None:
+    """One chronological view across every source of a case (API calls, flows, DNS, HTTP
+    requests, findings), with each event's one-line message."""
+    subject = Subject(actor, access_key, ip, resource, session, start, end, list(sources or []))
+    with _case_connection(case) as con:
+        try:
+            result = timeline(con, subject, limit)
+        except duckdb.Error as exc:
+            err.print(Text(f"error: {str(exc).splitlines()[0]}"))
+            raise typer.Exit(2) from None
+    if format != "table":
+        _print_rows(result, format)
+        return
+    table = Table(box=None, pad_edge=False)  # a terminal is narrow: the message says it all
+    for name in ("time (UTC)", "source", "outcome", "message"):
+        table.add_column(name, no_wrap=name != "message", overflow="fold")
+    for row in result.to_pylist():
+        when = row["time"].strftime("%Y-%m-%d %H:%M:%S") if row["time"] else ""
+        table.add_row(when, row["source"], row["outcome"] or "", Text(row["message"] or ""))
+    out.print(table)
+    err.print(
+        Text(
+            f"{result.num_rows:,} event(s)"
+            + (" (--limit reached)" if result.num_rows == limit else "")
+        )
+    )
+
+
+@app.command("pivot")
+def pivot_command(
+    value: Annotated[
+        str, typer.Argument(help="An IP address, principal ARN, access key id or resource.")
+    ],
+    case: CaseOption = DEFAULT_CASE,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Everything related to one value: where and when it was seen, what it did (or what was
+    done to it) and with what result, from which addresses and user agents, in which Regions,
+    on which resources, and the identities linked to it through an access key or source IP."""
+    with _case_connection(case) as con:
+        found = pivot(con, value)
+    if as_json:
+        _print_json(found)
+        return
+    out.print(Text(f"{found['kind']} {value}"))
+    if not found["seen"]:
+        out.print(Text("not seen in this case"))
+        return
+    for key, title in (
+        ("seen", "Seen in"), ("actions", "Actions"), ("actors", "Actors"),
+        ("source_ips", "Source IPs"), ("user_agents", "User agents"), ("regions", "Regions"),
+        ("resources", "Resources"), ("linked", "Linked identities"),
+    ):  # fmt: skip
+        _print_section(title, found[key])
+
+
+def _print_section(title: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = Table(title=title, title_justify="left")
+    for name in rows[0]:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(_cell(v)) for v in row.values()))
+    out.print(table)
+
+
+@contextmanager
+def _case_connection(case: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        con = open_case(Case(case))
+    except CaseError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def main() -> None:
