@@ -41,6 +41,7 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
+from awsir.findings import Severity
 from awsir.parse.batch import FileReport
 from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
@@ -49,6 +50,7 @@ from awsir.parse.template import TemplateError, is_template
 from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
+from awsir.store.hunt import HuntError, load_hunts, run_hunts
 from awsir.store.ingest import IngestResult, ingest
 from awsir.store.investigate import Subject, pivot, timeline
 from awsir.store.query import QueryError, run_sql, summarize
@@ -672,6 +674,61 @@ def _case_connection(case: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+@app.command("hunt")
+def hunt_command(
+    case: CaseOption = DEFAULT_CASE,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this hunt (id); repeatable.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON on stdout.")] = False,
+) -> None:
+    """Run the built-in incident hunts over a case: console sign-ins without MFA, root use,
+    logging tampering, IAM persistence, secret harvesting, snapshot sharing, mass S3 access,
+    scans, large outbound transfers, DNS bursts, WAF blocks... One finding per subject."""
+    try:
+        hunts = load_hunts()
+    except HuntError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    if only:
+        unknown = sorted(set(only) - {h.id for h in hunts})
+        if unknown:
+            err.print(
+                Text(
+                    f"error: no hunt {', '.join(unknown)}; known: {', '.join(h.id for h in hunts)}"
+                )
+            )
+            raise typer.Exit(2)
+        hunts = [h for h in hunts if h.id in only]
+    with _case_connection(case) as con:
+        runs = run_hunts(con, hunts)
+    if as_json:
+        _print_json(
+            {
+                "findings": [f.as_dict() for r in runs for f in r.findings],
+                "skipped": {r.hunt.id: r.skipped for r in runs if r.skipped},
+                "ran": [r.hunt.id for r in runs if not r.skipped],
+            }
+        )
+        return
+    order = list(Severity)[::-1]
+    findings = sorted(
+        (f for r in runs for f in r.findings), key=lambda f: (order.index(f.severity), -f.count)
+    )
+    table = Table(title=f"awsir hunt: {len(findings)} finding(s)", title_justify="left")
+    for name in ("severity", "hunt", "subject", "events", "first", "last", "ATT&CK"):
+        table.add_column(name, overflow="fold")
+    for f in findings:
+        table.add_row(
+            f.severity, Text(f.title), Text(f.subject or ""), f"{f.count:,}", f.first or "",
+            f.last or "", ", ".join(f.attack),
+        )  # fmt: skip
+    out.print(table)
+    for r in runs:
+        if r.skipped:
+            err.print(Text(f"skipped {r.hunt.id}: {r.skipped}", style="yellow"))
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         Kind("sources", "awsir.sources", "awsir.sources", "*/source.yaml", _first_part),
+        Kind("hunts", "awsir.hunts", "awsir.hunts", "*.sql", _stem),
         # Built-in checks and rules arrive with the readiness and detection issues; plugins can
         # already provide them and are discovered the same way.
         Kind("checks", "awsir.checks", None, "*/*.py", _stem),

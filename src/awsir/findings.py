@@ -1,0 +1,39 @@
+"""One Finding model for everything that reports a problem: hunts now, readiness checks and
+Sigma rules as they land, so reports, the dashboard and exports treat them alike."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+@dataclass
+class Finding:
+    """What fired, about whom or what, when, and the evidence (``raw_ref`` of each event, which
+    ``awsir timeline`` and the case's views can open)."""
+
+    kind: str  # hunt, check, rule
+    id: str  # the unit's id (file name)
+    title: str
+    severity: Severity
+    why: str
+    attack: list[str] = field(default_factory=list)  # MITRE ATT&CK technique ids
+    subject: str | None = None  # the actor, address or resource it is about
+    count: int = 0
+    first: str | None = None  # ISO 8601 UTC
+    last: str | None = None
+    sources: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # a few event messages
+    evidence: list[str] = field(default_factory=list)  # raw_ref of the events (capped)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
