@@ -221,3 +221,27 @@ def test_pivot_links_what_a_value_touched(cli, reference):
     assert {a["action"] for a in by_ip["actions"]} >= {"sts:AssumeRole", "iam:CreateAccessKey"}
     nothing = cli("pivot", "203.0.113.250", "--case", case)
     assert nothing.returncode == 0 and "not seen in this case" in nothing.stdout
+
+
+def test_exports(cli, reference, tmp_path):
+    case = str(reference["case"])
+    sketch = tmp_path / "timeline.jsonl"
+    result = cli("export", "timesketch", "--case", case, "-o", str(sketch))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in sketch.read_text().splitlines()]
+    [timed] = query(cli, Path(case), "SELECT count(*) AS n FROM events WHERE time IS NOT NULL")
+    assert len(lines) == timed["n"]
+    assert all(line["message"] and line["timestamp_desc"] for line in lines)
+    assert all(line["datetime"].endswith("Z") and "T" in line["datetime"] for line in lines)
+    rows = tmp_path / "cloudtrail.csv"
+    sql = "SELECT time, eventName, actor FROM cloudtrail ORDER BY time"
+    assert cli("export", "csv", "--case", case, "-o", str(rows), "--query", sql).returncode == 0
+    header, first, *_ = rows.read_text().splitlines()
+    assert header == "time,eventName,actor" and first.split(",")[0].endswith("Z")
+    ddl = cli("export", "athena", "--case", case, "--location", "s3://evidence-bucket/case-1/lake")
+    assert ddl.returncode == 0, ddl.stderr
+    assert "CREATE EXTERNAL TABLE IF NOT EXISTS awsir.`cloudtrail`" in ddl.stdout
+    assert "LOCATION 's3://evidence-bucket/case-1/lake/vpc_flow/'" in ddl.stdout
+    assert "PARTITIONED BY (`account_id` string, `region` string, `day` date)" in ddl.stdout
+    assert "`userIdentity` string" in ddl.stdout and "`eventTime` timestamp" in ddl.stdout
+    assert cli("export", "athena", "--case", case).returncode == 2  # needs --location

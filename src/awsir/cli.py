@@ -50,6 +50,8 @@ from awsir.parse.template import TemplateError, is_template
 from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
+from awsir.store.export import DEFAULT_QUERY, athena_ddl, export_rows
+from awsir.store.export import FORMATS as EXPORT_FORMATS
 from awsir.store.hunt import HuntError, load_hunts, run_hunts
 from awsir.store.ingest import IngestResult, ingest
 from awsir.store.investigate import Subject, pivot, timeline
@@ -729,6 +731,46 @@ def hunt_command(
     for r in runs:
         if r.skipped:
             err.print(Text(f"skipped {r.hunt.id}: {r.skipped}", style="yellow"))
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="csv, jsonl, timesketch or athena.")],
+    case: CaseOption = DEFAULT_CASE,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (rows); stdout for athena.")
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", help="SQL whose rows to export (default: every event, in order)."),
+    ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", help="athena: where the lake folder is in S3 (s3://b/p/lake)."),
+    ] = None,
+) -> None:
+    """Export a case: rows as CSV, JSON lines or Timesketch JSON lines (streamed), or Athena /
+    Trino DDL over the lake's Parquet files once copied to S3."""
+    if fmt not in EXPORT_FORMATS:
+        err.print(Text(f"error: FORMAT is one of {', '.join(EXPORT_FORMATS)}"))
+        raise typer.Exit(2)
+    if fmt == "athena":
+        if not location or not location.startswith("s3://"):
+            err.print(Text("error: athena needs --location s3://BUCKET/PREFIX/lake"))
+            raise typer.Exit(2)
+        with _case_connection(case) as con:
+            sys.stdout.write(athena_ddl(con, location))
+        return
+    if output is None:
+        err.print(Text("error: -o FILE is needed for rows"))
+        raise typer.Exit(2)
+    with _case_connection(case) as con:
+        try:
+            rows = export_rows(con, fmt, output, query or DEFAULT_QUERY)
+        except duckdb.Error as exc:
+            err.print(Text(f"error: {str(exc).splitlines()[0]}"))
+            raise typer.Exit(2) from None
+    err.print(Text(f"wrote {rows:,} row(s) to {output}"))
 
 
 def main() -> None:
