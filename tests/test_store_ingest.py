@@ -245,3 +245,36 @@ def test_exports(cli, reference, tmp_path):
     assert "PARTITIONED BY (`account_id` string, `region` string, `day` date)" in ddl.stdout
     assert "`userIdentity` string" in ddl.stdout and "`eventTime` timestamp" in ddl.stdout
     assert cli("export", "athena", "--case", case).returncode == 2  # needs --location
+
+
+def test_ingest_from_s3_keeps_the_object_names(cli, moto_server, tmp_path, monkeypatch):
+    """s3://bucket/prefix is listed and fetched with boto3 over HTTP (a local moto server);
+    rows and the registry name the S3 objects, and a second ingest adds nothing."""
+    import boto3
+
+    for name, value in moto_server.items():
+        monkeypatch.setenv(name, value)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="trail-bucket")
+    trail = SOURCES / "cloudtrail_trail/samples/cloudtrail/console_login_success_failure.json"
+    key = (
+        "AWSLogs/123456789012/CloudTrail/eu-west-1/2024/05/14/"
+        "123456789012_CloudTrail_eu-west-1_20240514T0810Z_abc.json.gz"
+    )
+    s3.put_object(Bucket="trail-bucket", Key=key, Body=gzip.compress(trail.read_bytes()))
+    s3.put_object(Bucket="trail-bucket", Key="AWSLogs/notes.txt", Body=b"not a log\n")
+    case = tmp_path / "case"
+    first = cli("ingest", "s3://trail-bucket/AWSLogs/", "--case", str(case), env=moto_server)
+    assert first.returncode == 0, first.stderr
+    assert "2 new file(s)" in first.stderr
+    rows = query(cli, case, "SELECT raw_ref, account_id FROM cloudtrail")
+    assert rows and all(r["raw_ref"].startswith(f"s3://trail-bucket/{key}:") for r in rows)
+    [bad] = query(cli, case, "SELECT file FROM quarantine")
+    assert bad["file"] == "s3://trail-bucket/AWSLogs/notes.txt"
+    paths = {r["path"] for r in query(cli, case, "SELECT path FROM ingested")}
+    assert paths == {f"s3://trail-bucket/{key}", "s3://trail-bucket/AWSLogs/notes.txt"}
+    again = cli("ingest", "s3://trail-bucket/AWSLogs/", "--case", str(case), env=moto_server)
+    assert again.returncode == 0 and "0 new file(s), 2 already in the case" in again.stderr
+    assert not [p for p in (case / "staging").iterdir()]  # downloads are not kept
+    missing = cli("ingest", "s3://no-such-bucket/x", "--case", str(case), env=moto_server)
+    assert missing.returncode == 1 and "NoSuchBucket" in missing.stderr

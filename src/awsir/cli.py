@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.csv as pacsv
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -381,10 +382,19 @@ CaseOption = Annotated[
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[
-        list[Path],
-        typer.Argument(metavar="FILE_OR_DIR...", help="Log files (.gz, .zip or plain) or folders."),
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="Log files (.gz, .zip or plain), folders, or s3://BUCKET/PREFIX.",
+        ),
     ],
     case: CaseOption = DEFAULT_CASE,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile (s3:// inputs).")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS Region (s3:// inputs).")
+    ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Worker processes; 0: one per core.", min=0)
     ] = 0,
@@ -395,7 +405,7 @@ def ingest_command(
     """Add log files to a case's evidence lake: parsed once each (a file whose content is
     already in the case adds nothing), all or nothing (an interrupted ingest leaves no partial
     rows; the next one finishes it)."""
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.startswith("s3://") and not Path(p).exists()]
     if missing:
         err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
         raise typer.Exit(2)
@@ -420,9 +430,15 @@ def ingest_command(
     started = time.monotonic()
     try:
         with progress:
-            result = ingest(paths, Case(case), jobs=jobs, wait=wait, on_report=seen)
+            result = ingest(
+                paths, Case(case), jobs=jobs, wait=wait, on_report=seen,
+                profile=profile, region=region,
+            )  # fmt: skip
     except CaseError as exc:
         err.print(Text(f"error: {exc}"))
+        raise typer.Exit(1) from None
+    except (BotoCoreError, ClientError, ValueError) as exc:  # credentials, access, a bad URI
+        err.print(Text(f"error: reading from S3: {exc}"))
         raise typer.Exit(1) from None
     _ingest_summary(result, case, time.monotonic() - started)
 

@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,14 +60,17 @@ def sha256(path: Path) -> str:
 
 
 def ingest(
-    paths: list[Path],
+    paths: Sequence[Path | str],
     case: Case,
     *,
     jobs: int = 0,
     wait: bool = False,
     on_report: Callable[[FileReport], None] | None = None,
+    profile: str | None = None,
+    region: str | None = None,
 ) -> IngestResult:
-    """Add the files under ``paths`` to the case (see the module docstring)."""
+    """Add the files under ``paths`` (local files and folders, ``s3://bucket/prefix``) to the
+    case (see the module docstring)."""
     result = IngestResult()
     with case.writing(wait=wait):
         result.recovered = case.recover()
@@ -73,7 +78,17 @@ def ingest(
             from awsir.store.catalog import build_catalog
 
             build_catalog(case)  # an empty case is a case: its views exist
-        files = [p for p in input_files(paths) if p.is_file()]
+        local = [Path(p) for p in paths if not str(p).startswith("s3://")]
+        uris = [str(p) for p in paths if str(p).startswith("s3://")]
+        fetched = case.staging / f"s3-{uuid.uuid4().hex[:8]}"
+        origin: dict[Path, str] = {}
+        if uris:  # read-only: ListObjectsV2 and GetObject; the key layout is kept
+            from awsir.aws.s3 import download
+
+            for path, obj in download(uris, fetched, profile, region).items():
+                origin[path] = obj.uri
+            local.append(fetched)
+        files = [p for p in input_files(local) if p.is_file()]
         with ThreadPoolExecutor(max_workers=4) as pool:
             hashes = list(pool.map(sha256, files))
         known = case.known_hashes()
@@ -85,6 +100,7 @@ def ingest(
                 new[digest] = path
         result.new_files = len(new)
         if not new:
+            shutil.rmtree(fetched, ignore_errors=True)
             return result
         batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
         result.batch = batch
@@ -95,21 +111,24 @@ def ingest(
             if on_report is not None:
                 on_report(report)
         crash_point("parsed")
-        moves, lake, quarantine = _lay_out(case, batch, staging, parsed)
+        # rows and quarantine name the S3 object, not the download
+        rename = (f"{fetched}/", "s3://") if uris else None
+        moves, lake, quarantine = _lay_out(case, batch, staging, parsed, rename)
         _describe(result, parsed)
         entry = {
             "batch": batch,
             "time": datetime.now(UTC).isoformat(),
-            "files": _file_entries(new, result.reports),
+            "files": _file_entries(new, result.reports, origin),
             "lake": lake,
             "quarantine": quarantine,
         }
         case.commit(entry, moves)
+        shutil.rmtree(fetched, ignore_errors=True)
     return result
 
 
 def _lay_out(
-    case: Case, batch: str, staging: Path, parsed: Path
+    case: Case, batch: str, staging: Path, parsed: Path, rename: tuple[str, str] | None = None
 ) -> tuple[list[tuple[str, str]], dict[str, list[str]], list[str]]:
     """Staged lake files (partitioned) and quarantine files, and where each one goes."""
     moves: list[tuple[str, str]] = []
@@ -123,8 +142,12 @@ def _lay_out(
             target = staging / "lake" / table
             target.parent.mkdir(parents=True, exist_ok=True)
             parts = literal(str(folder / "part-*.parquet"))
+            fix = ""
+            if rename is not None:
+                old, new = (literal(x) for x in rename)
+                fix = f" REPLACE (replace(raw_ref, {old}, {new}) AS raw_ref)"
             con.execute(
-                f"COPY (SELECT *, CAST(time AS DATE) AS day FROM read_parquet({parts})) "
+                f"COPY (SELECT *{fix}, CAST(time AS DATE) AS day FROM read_parquet({parts})) "
                 f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
                 f"PARTITION_BY ({keys}), FILENAME_PATTERN {literal(f'part-{batch}-{{i}}')})"
             )
@@ -137,6 +160,9 @@ def _lay_out(
     quarantine = []
     for k, staged in enumerate(sorted((parsed / QUARANTINE).glob("part-*.jsonl"))):
         final = case.quarantine / f"{batch}-{k}.jsonl"
+        if rename is not None:
+            text = staged.read_text(encoding="utf-8")  # small: records that did not parse
+            staged.write_text(text.replace(json.dumps(rename[0])[1:-1], rename[1]))
         moves.append((relative(case, staged), relative(case, final)))
         quarantine.append(relative(case, final))
     return moves, lake, quarantine
@@ -180,7 +206,9 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _file_entries(new: dict[str, Path], reports: list[FileReport]) -> list[dict[str, object]]:
+def _file_entries(
+    new: dict[str, Path], reports: list[FileReport], origin: dict[Path, str]
+) -> list[dict[str, object]]:
     """One registry entry per input file: its hash and size, and what it became."""
     by_file: dict[str, list[FileReport]] = {}
     for report in reports:
@@ -190,7 +218,7 @@ def _file_entries(new: dict[str, Path], reports: list[FileReport]) -> list[dict[
         mine = by_file.get(str(path), [])
         entries.append(
             {
-                "path": str(path.resolve()),
+                "path": origin.get(path) or str(path.resolve()),
                 "sha256": digest,
                 "size": path.stat().st_size,
                 "table": ",".join(sorted({r.table for r in mine if r.table})) or None,
