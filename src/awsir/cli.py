@@ -440,6 +440,10 @@ def ingest_command(
     except (BotoCoreError, ClientError, ValueError) as exc:  # credentials, access, a bad URI
         err.print(Text(f"error: reading from S3: {exc}"))
         raise typer.Exit(1) from None
+    except (duckdb.Error, OSError) as exc:  # out of memory or disk: nothing was committed
+        first = str(exc).splitlines()[0]
+        err.print(Text(f"error: ingest stopped, nothing added to the case: {first}"))
+        raise typer.Exit(1) from None
     _ingest_summary(result, case, time.monotonic() - started)
 
 

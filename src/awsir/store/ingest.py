@@ -34,6 +34,7 @@ from awsir.store.case import Case, crash_point
 from awsir.store.catalog import PARTITIONS, relative
 
 CHUNK = 8 << 20
+REWRITE_MEMORY = "1500MB"
 
 
 @dataclass
@@ -137,6 +138,9 @@ def _lay_out(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # bounded memory: the rewrite streams (row order inside a partition need not be kept)
+        con.execute(f"SET memory_limit = '{REWRITE_MEMORY}'")
+        con.execute("SET preserve_insertion_order = false")
         for folder in sorted(p for p in parsed.iterdir() if p.is_dir() and p.name != QUARANTINE):
             table = folder.name
             target = staging / "lake" / table
@@ -149,6 +153,7 @@ def _lay_out(
             con.execute(
                 f"COPY (SELECT *{fix}, CAST(time AS DATE) AS day FROM read_parquet({parts})) "
                 f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 100000, ROW_GROUP_SIZE_BYTES '32MB', "
                 f"PARTITION_BY ({keys}), FILENAME_PATTERN {literal(f'part-{batch}-{{i}}')})"
             )
             for staged in sorted(target.rglob("*.parquet")):

@@ -110,7 +110,10 @@ def pivot(con: duckdb.DuckDBPyConnection, value: str, top: int = 10) -> dict[str
         match = f"(raw_ref IN ({refs}) OR contains(message, {v}))"
     else:
         match = f"(contains(actor, {v}) OR contains(resource, {v}))"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW hit AS SELECT * FROM {EVENTS} WHERE {match}")
+    # one scan of every source; the sections below read the (small) matches
+    # (only the columns the sections read: a wide SELECT * costs 4x the scan on Parquet)
+    columns = "time, source, action, outcome, actor, src_ip, user_agent, region, resource, raw_ref"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hit AS SELECT {columns} FROM {EVENTS} WHERE {match}")
     iso = "strftime({}, '%Y-%m-%dT%H:%M:%SZ')"
     found: dict[str, Any] = {"value": value, "kind": kind}
     found["seen"] = _rows(
