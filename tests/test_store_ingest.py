@@ -278,3 +278,22 @@ def test_ingest_from_s3_keeps_the_object_names(cli, moto_server, tmp_path, monke
     assert not [p for p in (case / "staging").iterdir()]  # downloads are not kept
     missing = cli("ingest", "s3://no-such-bucket/x", "--case", str(case), env=moto_server)
     assert missing.returncode == 1 and "NoSuchBucket" in missing.stderr
+
+
+def test_an_ingest_that_fails_says_so_and_adds_nothing(reference, tmp_path, monkeypatch):
+    """Out of memory in the partitioned rewrite (forced here with a tiny limit): one line of
+    error, exit 1, no traceback, and the case unchanged."""
+    from typer.testing import CliRunner
+
+    from awsir import cli as cli_module
+    from awsir.store import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "REWRITE_MEMORY", "1KB")
+    case = tmp_path / "case"
+    result = CliRunner().invoke(
+        cli_module.app, ["ingest", str(reference["folder"]), "--case", str(case), "-j", "1"]
+    )
+    assert result.exit_code == 1
+    assert "error: ingest stopped, nothing added to the case" in result.output
+    assert "Traceback" not in result.output
+    assert Case(case).batches() == [] and not list((case / "lake").rglob("*.parquet"))
