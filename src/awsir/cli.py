@@ -574,19 +574,7 @@ def summary_command(
         ("Top actors", found.actors), ("Top errors", found.errors),
         ("Quarantine reasons", found.quarantined),
     ):  # fmt: skip
-        if not rows:
-            continue
-        table = Table(title=title, title_justify="left")
-        for name in rows[0]:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(
-                *(
-                    Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
-                    for v in row.values()
-                )
-            )
-        out.print(table)
+        _print_section(title, rows)
 
 
 @app.command("timeline")

@@ -127,31 +127,15 @@ def pivot(con: duckdb.DuckDBPyConnection, value: str, top: int = 10) -> dict[str
         "count(*) FILTER (WHERE outcome IN ('failure', 'denied', 'blocked')) AS failed "
         f"FROM hit GROUP BY ALL ORDER BY events DESC, action LIMIT {top}",
     )
-    found["actors"] = _rows(
-        con,
-        f"SELECT actor, count(*) AS events FROM hit WHERE actor IS NOT NULL GROUP BY ALL "
-        f"ORDER BY events DESC, actor LIMIT {top}",
-    )
-    found["source_ips"] = _rows(
-        con,
-        f"SELECT src_ip, count(*) AS events FROM hit WHERE src_ip IS NOT NULL GROUP BY ALL "
-        f"ORDER BY events DESC, src_ip LIMIT {top}",
-    )
-    found["user_agents"] = _rows(
-        con,
-        f"SELECT user_agent, count(*) AS events FROM hit WHERE user_agent IS NOT NULL "
-        f"GROUP BY ALL ORDER BY events DESC LIMIT {top}",
-    )
-    found["regions"] = _rows(
-        con,
-        "SELECT region, count(*) AS events FROM hit WHERE region IS NOT NULL GROUP BY ALL "
-        "ORDER BY events DESC",
-    )
-    found["resources"] = _rows(
-        con,
-        f"SELECT resource, count(*) AS events FROM hit WHERE resource IS NOT NULL GROUP BY ALL "
-        f"ORDER BY events DESC, resource LIMIT {top}",
-    )
+    for key, column in (
+        ("actors", "actor"), ("source_ips", "src_ip"), ("user_agents", "user_agent"),
+        ("regions", "region"), ("resources", "resource"),
+    ):  # fmt: skip
+        found[key] = _rows(
+            con,
+            f"SELECT {column}, count(*) AS events FROM hit WHERE {column} IS NOT NULL "
+            f"GROUP BY ALL ORDER BY events DESC, {column} LIMIT {top}",
+        )
     found["linked"] = _linked(con, top)
     return found
 
