@@ -297,3 +297,40 @@ def test_an_ingest_that_fails_says_so_and_adds_nothing(reference, tmp_path, monk
     assert "error: ingest stopped, nothing added to the case" in result.output
     assert "Traceback" not in result.output
     assert Case(case).batches() == [] and not list((case / "lake").rglob("*.parquet"))
+
+
+def test_ocsf_views_and_security_lake_export(cli, reference, tmp_path):
+    case = reference["case"]
+    [api] = query(
+        cli, case, "SELECT count(*) AS n, count(DISTINCT class_uid) AS classes, "
+        "count(*) FILTER (WHERE actor.user.uid IS NULL) AS no_actor FROM ocsf_api_activity "
+        "WHERE metadata.product.name = 'cloudtrail'",
+    )  # fmt: skip
+    [ct] = query(cli, case, "SELECT count(*) AS n, count(actor) AS actors FROM cloudtrail")
+    assert api["n"] == ct["n"] > 0 and api["classes"] == 1
+    assert api["n"] - api["no_actor"] == ct["actors"]
+    [flows] = query(
+        cli, case, "SELECT count(*) AS n, count(src_endpoint.ip) AS ips, min(category_uid) AS c "
+        "FROM ocsf_network_activity",
+    )  # fmt: skip
+    assert flows["n"] > 0 and flows["ips"] > 0 and flows["c"] == 4
+    [denied] = query(
+        cli, case, "SELECT count(*) AS n FROM ocsf_api_activity WHERE status = 'Failure' "
+        "AND status_detail = 'denied' AND api.operation = 'CreateAccessKey'",
+    )  # fmt: skip
+    assert denied["n"] == 1
+    out = tmp_path / "security-lake"
+    result = cli("export", "ocsf", "--case", str(case), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    parts = list((out / "ext" / "cloudtrail").rglob("*.parquet"))
+    assert parts and all(
+        p.parent.name.startswith("eventDay=") and len(p.parent.name) == len("eventDay=20240514")
+        for p in parts
+    )
+    assert {p.parent.parent.parent.name.split("=")[0] for p in parts} == {"region"}
+    import duckdb
+
+    [(count,)] = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{out}/ext/cloudtrail/**/*.parquet')"
+    ).fetchall()
+    assert count == ct["n"]

@@ -56,6 +56,7 @@ from awsir.store.export import FORMATS as EXPORT_FORMATS
 from awsir.store.hunt import HuntError, load_hunts, run_hunts
 from awsir.store.ingest import IngestResult, ingest
 from awsir.store.investigate import Subject, pivot, timeline
+from awsir.store.ocsf import export_security_lake
 from awsir.store.query import QueryError, run_sql, summarize
 
 app = typer.Typer(
@@ -743,7 +744,9 @@ def hunt_command(
 
 @app.command("export")
 def export_command(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="csv, jsonl, timesketch or athena.")],
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="csv, jsonl, timesketch, ocsf or athena.")
+    ],
     case: CaseOption = DEFAULT_CASE,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="File to write (rows); stdout for athena.")
@@ -757,8 +760,9 @@ def export_command(
         typer.Option("--location", help="athena: where the lake folder is in S3 (s3://b/p/lake)."),
     ] = None,
 ) -> None:
-    """Export a case: rows as CSV, JSON lines or Timesketch JSON lines (streamed), or Athena /
-    Trino DDL over the lake's Parquet files once copied to S3."""
+    """Export a case: rows as CSV, JSON lines or Timesketch JSON lines (streamed), OCSF Parquet
+    in Amazon Security Lake's custom-source layout, or Athena / Trino DDL over the lake's
+    Parquet files once copied to S3."""
     if fmt not in EXPORT_FORMATS:
         err.print(Text(f"error: FORMAT is one of {', '.join(EXPORT_FORMATS)}"))
         raise typer.Exit(2)
@@ -770,8 +774,14 @@ def export_command(
             sys.stdout.write(athena_ddl(con, location))
         return
     if output is None:
-        err.print(Text("error: -o FILE is needed for rows"))
+        err.print(Text("error: -o FILE (ocsf: -o FOLDER) is needed for rows"))
         raise typer.Exit(2)
+    if fmt == "ocsf":
+        with _case_connection(case) as con:
+            written = export_security_lake(con, output)
+        for source, count in written.items():
+            err.print(Text(f"{source}: {count:,} OCSF row(s) in {output / 'ext' / source}"))
+        return
     with _case_connection(case) as con:
         try:
             rows = export_rows(con, fmt, output, query or DEFAULT_QUERY)

@@ -69,6 +69,9 @@ def build_catalog(case: Case) -> None:
         )
         union = " UNION ALL BY NAME ".join(selects) or f"SELECT {empty} WHERE false"
         con.execute(f"CREATE VIEW {EVENTS} AS {union}")
+        from awsir.store.ocsf import create_views  # ocsf builds on EVENTS
+
+        create_views(con)
         kinds = "{'file': 'VARCHAR', 'line': 'BIGINT', 'reason': 'VARCHAR', 'raw': 'VARCHAR'}"
         if quarantine:
             con.execute(

@@ -18,7 +18,7 @@ import duckdb
 from awsir.parse.sql import ident, literal
 from awsir.store.catalog import EVENTS, PARTITIONS
 
-FORMATS = ("csv", "jsonl", "timesketch", "athena")
+FORMATS = ("csv", "jsonl", "timesketch", "ocsf", "athena")
 DEFAULT_QUERY = f"SELECT * FROM {EVENTS} ORDER BY time NULLS LAST, source, raw_ref"
 
 _HIVE_TYPES = {
@@ -51,7 +51,8 @@ def athena_ddl(con: duckdb.DuckDBPyConnection, location: str, database: str = "a
         name
         for (name,) in con.sql(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
-            f"AND table_name NOT IN ('{EVENTS}', 'quarantine') ORDER BY 1"
+            f"AND table_name NOT IN ('{EVENTS}', 'quarantine') "
+            "AND NOT starts_with(table_name, 'ocsf_') ORDER BY 1"
         ).fetchall()
     ]
     base = location.rstrip("/")

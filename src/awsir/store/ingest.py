@@ -141,6 +141,7 @@ def _lay_out(
         # bounded memory: the rewrite streams (row order inside a partition need not be kept)
         con.execute(f"SET memory_limit = '{REWRITE_MEMORY}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET partitioned_write_flush_threshold = 100000")  # rows held per partition
         for folder in sorted(p for p in parsed.iterdir() if p.is_dir() and p.name != QUARANTINE):
             table = folder.name
             target = staging / "lake" / table
