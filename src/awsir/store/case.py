@@ -25,13 +25,15 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CASE = Path("awsir-case")
+Publish = Callable[["Case"], None]
+"""Makes the committed batches visible (the catalog rebuild)."""
 
 
 class CaseError(Exception):
@@ -131,18 +133,19 @@ class Case:
     def known_hashes(self) -> set[str]:
         return {f["sha256"] for b in self.batches() for f in b["files"]}
 
-    def commit(self, entry: dict[str, Any], moves: list[tuple[str, str]]) -> None:
-        """Make a staged batch part of the case: journal, moves, registry entry."""
+    def commit(self, entry: dict[str, Any], moves: list[tuple[str, str]], publish: Publish) -> None:
+        """Make a staged batch part of the case: journal, moves, registry entry, then
+        ``publish`` (the catalog rebuild that makes it visible)."""
         write_atomic(self.journal, json.dumps({"entry": entry, "moves": moves}))
         crash_point("journal")
-        self._apply_journal()
+        self._apply_journal(publish)
 
-    def recover(self) -> str | None:
+    def recover(self, publish: Publish) -> str | None:
         """Finish a commit a crash interrupted, and drop uncommitted staging. What was done."""
         done = None
         if self.journal.exists():
             batch = json.loads(self.journal.read_text(encoding="utf-8"))["entry"]["batch"]
-            self._apply_journal()
+            self._apply_journal(publish)
             done = f"finished committing batch {batch}, interrupted earlier"
         leftovers = [p for p in self.staging.glob("*") if p.is_dir()]
         for path in leftovers:
@@ -151,7 +154,7 @@ class Case:
             done = f"removed {len(leftovers)} uncommitted batch(es) left by an interrupted ingest"
         return done
 
-    def _apply_journal(self) -> None:
+    def _apply_journal(self, publish: Publish) -> None:
         journal = json.loads(self.journal.read_text(encoding="utf-8"))
         entry, moves = journal["entry"], journal["moves"]
         for k, (staged, final) in enumerate(moves):
@@ -165,8 +168,6 @@ class Case:
                 crash_point("moving")
         write_atomic(self.registry / f"{entry['batch']}.json", json.dumps(entry, indent=1))
         crash_point("registered")
-        from awsir.store.catalog import build_catalog  # the catalog reads the registry
-
-        build_catalog(self)
+        publish(self)
         self.journal.unlink()
         shutil.rmtree(self.staging / entry["batch"], ignore_errors=True)

@@ -10,7 +10,6 @@ The catalog is rebuilt whole into a new file and swapped in with ``os.replace``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -18,10 +17,8 @@ import duckdb
 from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS
 from awsir.parse.sql import ident, literal
 from awsir.store.case import Case
-
-EVENTS = "events"
-PARTITIONS = {"account_id": "VARCHAR", "region": "VARCHAR", "day": "DATE"}
-"""Hive partition keys of the lake (folder names), with their types."""
+from awsir.store.layout import EVENTS, PARTITIONS
+from awsir.store.ocsf import create_views
 
 
 def _files_sql(files: list[str]) -> str:
@@ -69,8 +66,6 @@ def build_catalog(case: Case) -> None:
         )
         union = " UNION ALL BY NAME ".join(selects) or f"SELECT {empty} WHERE false"
         con.execute(f"CREATE VIEW {EVENTS} AS {union}")
-        from awsir.store.ocsf import create_views  # ocsf builds on EVENTS
-
         create_views(con)
         kinds = "{'file': 'VARCHAR', 'line': 'BIGINT', 'reason': 'VARCHAR', 'raw': 'VARCHAR'}"
         if quarantine:
@@ -120,7 +115,3 @@ def views(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def relative(case: Case, path: Path) -> str:
     return path.relative_to(case.root).as_posix()
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, indent=1, default=str)

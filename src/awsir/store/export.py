@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from awsir.parse.sql import ident, literal
-from awsir.store.catalog import EVENTS, PARTITIONS
+from awsir.store.layout import EVENTS, PARTITIONS
 
 FORMATS = ("csv", "jsonl", "timesketch", "ocsf", "athena")
 DEFAULT_QUERY = f"SELECT * FROM {EVENTS} ORDER BY time NULLS LAST, source, raw_ref"

@@ -31,7 +31,8 @@ from awsir.parse.output import QUARANTINE
 from awsir.parse.parallel import parse_to_folder
 from awsir.parse.sql import ident, literal
 from awsir.store.case import Case, crash_point
-from awsir.store.catalog import PARTITIONS, relative
+from awsir.store.catalog import build_catalog, relative
+from awsir.store.layout import PARTITIONS
 
 CHUNK = 8 << 20
 REWRITE_MEMORY = "1500MB"
@@ -74,10 +75,8 @@ def ingest(
     case (see the module docstring)."""
     result = IngestResult()
     with case.writing(wait=wait):
-        result.recovered = case.recover()
+        result.recovered = case.recover(build_catalog)
         if not case.exists():
-            from awsir.store.catalog import build_catalog
-
             build_catalog(case)  # an empty case is a case: its views exist
         local = [Path(p) for p in paths if not str(p).startswith("s3://")]
         uris = [str(p) for p in paths if str(p).startswith("s3://")]
@@ -123,7 +122,7 @@ def ingest(
             "lake": lake,
             "quarantine": quarantine,
         }
-        case.commit(entry, moves)
+        case.commit(entry, moves, build_catalog)
         shutil.rmtree(fetched, ignore_errors=True)
     return result
 

@@ -17,7 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from awsir.parse.sql import literal
-from awsir.store.catalog import EVENTS, views
+from awsir.store.catalog import views
+from awsir.store.layout import EVENTS
 
 TIMELINE_COLUMNS = ("time", "source", "actor", "src_ip", "action", "outcome", "message", "raw_ref")
 _ACCESS_KEY = re.compile(r"^(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}$")

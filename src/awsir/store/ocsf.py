@@ -20,7 +20,7 @@ import duckdb
 
 from awsir.parse.spec import OCSF_CLASSES
 from awsir.parse.sql import literal
-from awsir.store.catalog import EVENTS
+from awsir.store.layout import EVENTS
 
 OCSF_VERSION = "1.1.0"
 CATEGORIES = {2: "Findings", 3: "Identity & Access Management", 4: "Network Activity",

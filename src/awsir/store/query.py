@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from awsir.store.catalog import EVENTS, views
+from awsir.store.catalog import views
+from awsir.store.layout import EVENTS
 
 TOP = 10
 

@@ -1,0 +1,6 @@
+"""Names the lake's files and views share (one place, so no module imports another for them)."""
+
+EVENTS = "events"
+"""The view of every table's common columns."""
+PARTITIONS = {"account_id": "VARCHAR", "region": "VARCHAR", "day": "DATE"}
+"""Hive partition keys of the lake (folder names), with their types."""
