@@ -106,11 +106,27 @@ def dns(positive: bool) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
+S3_LINE = (
+    "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be payroll [{when} +0000] "
+    "203.0.113.66 {who} 1E2F3A4B5C6D7E{k:02X} REST.GET.OBJECT exports/f{k}.csv "
+    '"GET /exports/f{k}.csv HTTP/1.1" 200 - 1048576 1048576 312 21 "-" "aws-cli/2.15.0" - '
+    "c2FtcGxlLWhvc3Q= SigV4 TLS_AES_128_GCM_SHA256 AuthHeader payroll.s3.us-east-1.amazonaws.com "
+    "TLSv1.3 - - -"
+)
+
+
+def s3_access(positive: bool) -> str:
+    n = 120 if positive else 40
+    when = [(T0 + timedelta(seconds=10 * k)).strftime("%d/%b/%Y:%H:%M:%S") for k in range(n)]
+    return "".join(S3_LINE.format(when=w, who=ATTACKER, k=k) + "\n" for k, w in enumerate(when))
+
+
 def evidence(folder: Path, positive: bool) -> Path:
     folder.mkdir(parents=True)
     (folder / "trail.json").write_text(json.dumps({"Records": cloudtrail(positive)}))
     (folder / "flows.log").write_text(flows(positive))
     (folder / "dns.jsonl").write_text(dns(positive))
+    (folder / "2024-05-14-10-00-00-0123456789ABCDEF").write_text(s3_access(positive))
     waf = WAF / ("block_managed_rule.jsonl" if positive else "allow_default_action.jsonl")
     (folder / "waf.jsonl").write_text(waf.read_text())
     return folder
@@ -141,6 +157,7 @@ EXPECTED = {  # hunt -> subject of its finding in the positive case
     "secrets_bulk_read": ATTACKER,
     "snapshot_sharing": ATTACKER,
     "s3_mass_access": ATTACKER,
+    "s3_access_mass_reads": ATTACKER,
     "rejected_admin_ports": "198.51.100.9",
     "large_outbound_flow": "203.0.113.50",
     "nxdomain_burst": "10.0.1.7",
