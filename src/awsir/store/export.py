@@ -29,8 +29,8 @@ _HIVE_TYPES = {
 
 
 def export_rows(con: duckdb.DuckDBPyConnection, fmt: str, target: Path, query: str) -> int:
-    """Write the rows of ``query`` to ``target``; the number of rows."""
-    [(rows,)] = con.sql(f"SELECT count(*) FROM ({query})").fetchall()
+    """Write the rows of ``query`` to ``target``; the number of rows (COPY reports it: the
+    query runs once)."""
     if fmt == "timesketch":
         query = (
             "SELECT message, strftime(time, '%Y-%m-%dT%H:%M:%S.%fZ') AS datetime, "
@@ -38,10 +38,9 @@ def export_rows(con: duckdb.DuckDBPyConnection, fmt: str, target: Path, query: s
             "coalesce(source, 'event') || ' time' AS timestamp_desc, * EXCLUDE (message, time) "
             f"FROM ({query}) WHERE time IS NOT NULL"
         )
-        [(rows,)] = con.sql(f"SELECT count(*) FROM ({query})").fetchall()
     options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT json"
     options += ", TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ'"  # ISO 8601, UTC
-    con.execute(f"COPY ({query}) TO {literal(str(target))} ({options})")
+    [(rows,)] = con.execute(f"COPY ({query}) TO {literal(str(target))} ({options})").fetchall()
     return int(rows)
 
 
