@@ -334,3 +334,14 @@ def test_ocsf_views_and_security_lake_export(cli, reference, tmp_path):
         f"SELECT count(*) FROM read_parquet('{out}/ext/cloudtrail/**/*.parquet')"
     ).fetchall()
     assert count == ct["n"]
+
+
+def test_usage_errors_are_named_before_anything_runs(cli, reference, tmp_path):
+    case = str(reference["case"])
+    bad_format = cli("query", "SELECT 1", "--case", case, "--format", "xml")
+    assert bad_format.returncode == 2 and "xml" in bad_format.stderr
+    bad_format = cli("timeline", "--case", case, "--format", "xml")
+    assert bad_format.returncode == 2
+    bad_uri = cli("ingest", "s3://", "--case", str(tmp_path / "case"))
+    assert bad_uri.returncode == 2 and "not an S3 URI" in bad_uri.stderr
+    assert not (tmp_path / "case").exists()  # nothing was created for a command that cannot run

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from awsir import __version__
+from awsir.aws.s3 import split_uri
 from awsir.catalog import (
     GROUP,
     LISTING,
@@ -380,6 +382,17 @@ CaseOption = Annotated[
 ]
 
 
+class RowsFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+RowsOption = Annotated[
+    RowsFormat, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")
+]
+
+
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[
@@ -410,6 +423,12 @@ def ingest_command(
     if missing:
         err.print(Text(f"error: no such file or folder: {', '.join(missing)}"))
         raise typer.Exit(2)
+    for uri in (p for p in paths if p.startswith("s3://")):
+        try:
+            split_uri(uri)
+        except ValueError as exc:
+            err.print(Text(f"error: {exc}"))
+            raise typer.Exit(2) from None
     progress = Progress(
         TextColumn("ingesting"),
         BarColumn(),
@@ -438,7 +457,7 @@ def ingest_command(
     except CaseError as exc:
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(1) from None
-    except (BotoCoreError, ClientError, ValueError) as exc:  # credentials, access, a bad URI
+    except (BotoCoreError, ClientError) as exc:  # credentials, access, no such bucket
         err.print(Text(f"error: reading from S3: {exc}"))
         raise typer.Exit(1) from None
     except (duckdb.Error, OSError) as exc:  # out of memory or disk: nothing was committed
@@ -482,35 +501,24 @@ def _ingest_summary(result: IngestResult, case: Path, seconds: float) -> None:
 def query_command(
     sql: Annotated[str, typer.Argument(help="SQL over the case's views (events, cloudtrail...).")],
     case: CaseOption = DEFAULT_CASE,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")
-    ] = "table",
+    format: RowsOption = RowsFormat.table,
 ) -> None:
     """Ask a case anything in SQL (DuckDB); the case is opened read-only."""
-    if format not in ("table", "csv", "json"):
-        err.print(Text("error: --format is table, csv or json"))
-        raise typer.Exit(2)
-    try:
-        con = open_case(Case(case))
-    except CaseError as exc:
-        err.print(Text(f"error: {exc}"))
-        raise typer.Exit(2) from None
-    try:
-        result = run_sql(con, sql)
-    except QueryError as exc:
-        err.print(Text(f"error: {exc}"))
-        raise typer.Exit(2) from None
-    finally:
-        con.close()
+    with _case_connection(case) as con:
+        try:
+            result = run_sql(con, sql)
+        except QueryError as exc:
+            err.print(Text(f"error: {exc}"))
+            raise typer.Exit(2) from None
     _print_rows(result, format)
 
 
-def _print_rows(result: pa.Table, format: str) -> None:
-    if format == "csv":
+def _print_rows(result: pa.Table, format: RowsFormat) -> None:
+    if format == RowsFormat.csv:
         buffer = io.BytesIO()
         pacsv.write_csv(_plain_table(result), buffer)
         sys.stdout.write(buffer.getvalue().decode("utf-8"))
-    elif format == "json":
+    elif format == RowsFormat.json:
         for row in result.to_pylist():
             sys.stdout.write(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
     else:
@@ -557,15 +565,8 @@ def summary_command(
 ) -> None:
     """What a case holds: events per source and time range, accounts, Regions, top actors,
     top errors, quarantine reasons."""
-    try:
-        con = open_case(Case(case))
-    except CaseError as exc:
-        err.print(Text(f"error: {exc}"))
-        raise typer.Exit(2) from None
-    try:
+    with _case_connection(case) as con:
         found = summarize(con)
-    finally:
-        con.close()
     if as_json:
         _print_json(found.as_dict())
         return
@@ -604,9 +605,7 @@ def timeline_command(
         list[str] | None, typer.Option("--sources", help="Only this source (table); repeatable.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many events.", min=1)] = 1000,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv or json (JSON lines).")
-    ] = "table",
+    format: RowsOption = RowsFormat.table,
 ) -> None:
     """One chronological view across every source of a case (API calls, flows, DNS, HTTP
     requests, findings), with each event's one-line message."""
@@ -617,7 +616,7 @@ def timeline_command(
         except duckdb.Error as exc:
             err.print(Text(f"error: {str(exc).splitlines()[0]}"))
             raise typer.Exit(2) from None
-    if format != "table":
+    if format != RowsFormat.table:
         _print_rows(result, format)
         return
     table = Table(box=None, pad_edge=False)  # a terminal is narrow: the message says it all
