@@ -200,3 +200,30 @@ def test_a_hunt_file_must_say_what_it_is(tmp_path):
     with pytest.raises(ValueError, match="lacks"):
         load_hunt("x", bad)
     assert REQUIRED == ("title", "severity", "attack", "needs", "why")
+
+
+def test_a_hunt_whose_sql_fails_is_reported_and_the_others_still_run(findings, tmp_path):
+    """A broken hunt (a plugin's, or a view that lost a column) is named with DuckDB's error;
+    it does not hide the other hunts' findings."""
+    import duckdb
+
+    from awsir.store.hunt import run_hunts
+
+    broken = tmp_path / "broken.sql"
+    broken.write_text(
+        "-- title: t\n-- severity: low\n-- attack: T0000\n-- needs: cloudtrail\n-- why: w\n"
+        "SELECT no_such_column AS subject FROM cloudtrail\n"
+    )
+    good = load_hunt("root_usage", REPO / "src/awsir/hunts/root_usage.sql")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE VIEW cloudtrail AS SELECT TIMESTAMPTZ '2024-05-14 10:00:00+00' AS time, "
+        "'cloudtrail' AS source, 'arn:aws:iam::1:root' AS actor, NULL AS src_ip, 'x' AS action, "
+        "'m' AS message, 'f:1' AS raw_ref, "
+        "json_object('type', 'Root')::JSON AS userIdentity, 'AwsApiCall' AS eventType"
+    )
+    bad_run, good_run = run_hunts(con, [load_hunt("broken", broken), good])
+    assert bad_run.failed and "no_such_column" in bad_run.failed and not bad_run.findings
+    assert good_run.failed is None and [f.subject for f in good_run.findings] == [
+        "arn:aws:iam::1:root"
+    ]

@@ -55,7 +55,7 @@ from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
 from awsir.store.export import DEFAULT_QUERY, athena_ddl, export_rows
 from awsir.store.export import FORMATS as EXPORT_FORMATS
-from awsir.store.hunt import HuntError, load_hunts, run_hunts
+from awsir.store.hunt import HuntError, HuntRun, load_hunts, run_hunts
 from awsir.store.ingest import IngestResult, ingest
 from awsir.store.investigate import Subject, pivot, timeline
 from awsir.store.ocsf import export_security_lake
@@ -719,10 +719,17 @@ def hunt_command(
             {
                 "findings": [f.as_dict() for r in runs for f in r.findings],
                 "skipped": {r.hunt.id: r.skipped for r in runs if r.skipped},
-                "ran": [r.hunt.id for r in runs if not r.skipped],
+                "failed": {r.hunt.id: r.failed for r in runs if r.failed},
+                "ran": [r.hunt.id for r in runs if not r.skipped and not r.failed],
             }
         )
-        return
+    else:
+        _print_findings(runs)
+    if any(r.failed for r in runs):
+        raise typer.Exit(1)
+
+
+def _print_findings(runs: list[HuntRun]) -> None:
     order = list(Severity)[::-1]
     findings = sorted(
         (f for r in runs for f in r.findings), key=lambda f: (order.index(f.severity), -f.count)
@@ -739,6 +746,8 @@ def hunt_command(
     for r in runs:
         if r.skipped:
             err.print(Text(f"skipped {r.hunt.id}: {r.skipped}", style="yellow"))
+        if r.failed:
+            err.print(Text(f"error: hunt {r.hunt.id} failed: {r.failed}", style="red"))
 
 
 @app.command("export")

@@ -71,7 +71,8 @@ def load_hunts(registry: Registry | None = None) -> list[Hunt]:
 class HuntRun:
     hunt: Hunt
     findings: list[Finding]
-    skipped: str | None = None  # why it did not run
+    skipped: str | None = None  # why it did not run: its logs are not in the case
+    failed: str | None = None  # its SQL failed on this case (a plugin's, a changed view...)
 
 
 def run_hunts(con: duckdb.DuckDBPyConnection, hunts: list[Hunt]) -> list[HuntRun]:
@@ -82,7 +83,10 @@ def run_hunts(con: duckdb.DuckDBPyConnection, hunts: list[Hunt]) -> list[HuntRun
         if absent:
             runs.append(HuntRun(hunt, [], f"no {', '.join(absent)} events in this case"))
             continue
-        runs.append(HuntRun(hunt, _findings(con, hunt)))
+        try:
+            runs.append(HuntRun(hunt, _findings(con, hunt)))
+        except duckdb.Error as exc:  # one broken hunt must not hide the others' findings
+            runs.append(HuntRun(hunt, [], failed=str(exc).splitlines()[0]))
     return runs
 
 
