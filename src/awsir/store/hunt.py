@@ -18,6 +18,7 @@ import duckdb
 from awsir.findings import Finding, Severity
 from awsir.registry import Registry, default_registry
 from awsir.store.catalog import views
+from awsir.store.query import iso
 
 EVIDENCE_CAP = 200
 _META = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*)$")
@@ -93,8 +94,8 @@ def run_hunts(con: duckdb.DuckDBPyConnection, hunts: list[Hunt]) -> list[HuntRun
 def _findings(con: duckdb.DuckDBPyConnection, hunt: Hunt) -> list[Finding]:
     rows = (
         con.sql(
-            "SELECT subject, count(*) AS n, strftime(min(time), '%Y-%m-%dT%H:%M:%SZ') AS first, "
-            "strftime(max(time), '%Y-%m-%dT%H:%M:%SZ') AS last, list(DISTINCT source) AS sources, "
+            f"SELECT subject, count(*) AS n, {iso('min(time)')} AS first, "
+            f"{iso('max(time)')} AS last, list(DISTINCT source) AS sources, "
             "list(message ORDER BY time)[1:3] AS examples, "
             f"list(raw_ref ORDER BY time)[1:{EVIDENCE_CAP}] AS evidence "
             f"FROM ({hunt.sql}) GROUP BY subject ORDER BY n DESC, subject"

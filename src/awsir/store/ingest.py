@@ -191,12 +191,9 @@ def _describe(result: IngestResult, parsed: Path) -> None:
         result.per_source = dict(
             con.sql("SELECT source, count(*) FROM new_rows GROUP BY ALL ORDER BY 1").fetchall()
         )
-        first_last = con.sql(
-            "SELECT strftime(min(time), '%Y-%m-%dT%H:%M:%SZ') AS a, "
-            "strftime(max(time), '%Y-%m-%dT%H:%M:%SZ') AS b FROM new_rows"
-        ).fetchall()[0]
-        result.first = _when(first_last[0])
-        result.last = _when(first_last[1])
+        bounds = con.sql("SELECT min(time) AS a, max(time) AS b FROM new_rows")
+        [span] = bounds.to_arrow_table().to_pylist()  # Arrow: tz-aware datetimes, no pytz
+        result.first, result.last = span["a"], span["b"]
         result.accounts, result.regions = (
             [v for (v,) in con.sql(
                 f"SELECT DISTINCT {ident(c)} FROM new_rows WHERE {ident(c)} IS NOT NULL ORDER BY 1"
@@ -205,10 +202,6 @@ def _describe(result: IngestResult, parsed: Path) -> None:
         )  # fmt: skip
     finally:
         con.close()
-
-
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _file_entries(

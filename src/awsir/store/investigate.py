@@ -19,6 +19,7 @@ import pyarrow as pa
 from awsir.parse.sql import literal
 from awsir.store.catalog import views
 from awsir.store.layout import EVENTS
+from awsir.store.query import rows, seen_by_source
 
 TIMELINE_COLUMNS = ("time", "source", "actor", "src_ip", "action", "outcome", "message", "raw_ref")
 _ACCESS_KEY = re.compile(r"^(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}$")
@@ -95,10 +96,6 @@ def kind_of(value: str) -> str:
     return "arn" if value.startswith("arn:") else "text"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    return list(con.sql(sql).to_arrow_table().to_pylist())
-
-
 def pivot(con: duckdb.DuckDBPyConnection, value: str, top: int = 10) -> dict[str, Any]:
     """Everything related to ``value``: where and when it was seen, what it did or what was done
     to it, from where, and the identities, keys and addresses linked to it."""
@@ -115,14 +112,9 @@ def pivot(con: duckdb.DuckDBPyConnection, value: str, top: int = 10) -> dict[str
     # (only the columns the sections read: a wide SELECT * costs 4x the scan on Parquet)
     columns = "time, source, action, outcome, actor, src_ip, user_agent, region, resource, raw_ref"
     con.execute(f"CREATE OR REPLACE TEMP TABLE hit AS SELECT {columns} FROM {EVENTS} WHERE {match}")
-    iso = "strftime({}, '%Y-%m-%dT%H:%M:%SZ')"
     found: dict[str, Any] = {"value": value, "kind": kind}
-    found["seen"] = _rows(
-        con,
-        f"SELECT source, count(*) AS events, {iso.format('min(time)')} AS first, "
-        f"{iso.format('max(time)')} AS last FROM hit GROUP BY source ORDER BY events DESC",
-    )
-    found["actions"] = _rows(
+    found["seen"] = rows(con, seen_by_source("hit"))
+    found["actions"] = rows(
         con,
         "SELECT source, action, count(*) AS events, "
         "count(*) FILTER (WHERE outcome IN ('failure', 'denied', 'blocked')) AS failed "
@@ -132,7 +124,7 @@ def pivot(con: duckdb.DuckDBPyConnection, value: str, top: int = 10) -> dict[str
         ("actors", "actor"), ("source_ips", "src_ip"), ("user_agents", "user_agent"),
         ("regions", "region"), ("resources", "resource"),
     ):  # fmt: skip
-        found[key] = _rows(
+        found[key] = rows(
             con,
             f"SELECT {column}, count(*) AS events FROM hit WHERE {column} IS NOT NULL "
             f"GROUP BY ALL ORDER BY events DESC, {column} LIMIT {top}",
@@ -146,7 +138,7 @@ def _linked(con: duckdb.DuckDBPyConnection, top: int) -> list[dict[str, Any]]:
     used, and who else used those keys or came from the same addresses."""
     if "cloudtrail" not in views(con):
         return []
-    return _rows(
+    return rows(
         con,
         "WITH mine AS (SELECT c.* FROM cloudtrail c JOIN hit USING (raw_ref)), "
         "keys AS (SELECT DISTINCT userIdentity->>'$.accessKeyId' AS k FROM mine "

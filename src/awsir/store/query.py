@@ -43,41 +43,49 @@ class Summary:
         return self.__dict__.copy()
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return list(con.sql(sql).to_arrow_table().to_pylist())
+
+
+def iso(expr: str) -> str:
+    """SQL: a time as ISO 8601 UTC text (what reports and JSON show)."""
+    return f"strftime({expr}, '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def seen_by_source(relation: str) -> str:
+    """SQL: events, first and last time per source of ``relation``, most events first."""
+    return (
+        f"SELECT source, count(*) AS events, {iso('min(time)')} AS first, "
+        f"{iso('max(time)')} AS last FROM {relation} GROUP BY source ORDER BY events DESC"
+    )
 
 
 def summarize(con: duckdb.DuckDBPyConnection) -> Summary:
     """Per source counts and time range, accounts, Regions, top actors, top errors."""
-    iso = "strftime({}, '%Y-%m-%dT%H:%M:%SZ')"
     return Summary(
-        sources=_rows(
-            con,
-            f"SELECT source, count(*) AS events, {iso.format('min(time)')} AS first, "
-            f"{iso.format('max(time)')} AS last FROM {EVENTS} GROUP BY source ORDER BY events DESC",
-        ),
-        accounts=_rows(
+        sources=rows(con, seen_by_source(EVENTS)),
+        accounts=rows(
             con,
             f"SELECT account_id, count(*) AS events FROM {EVENTS} WHERE account_id IS NOT NULL "
             "GROUP BY ALL ORDER BY events DESC",
         ),
-        regions=_rows(
+        regions=rows(
             con,
             f"SELECT region, count(*) AS events FROM {EVENTS} WHERE region IS NOT NULL "
             "GROUP BY ALL ORDER BY events DESC",
         ),
-        actors=_rows(
+        actors=rows(
             con,
             f"SELECT actor, count(*) AS events, count(DISTINCT source) AS sources FROM {EVENTS} "
             f"WHERE actor IS NOT NULL GROUP BY ALL ORDER BY events DESC, actor LIMIT {TOP}",
         ),
-        errors=_rows(
+        errors=rows(
             con,
             f"SELECT source, action, outcome, count(*) AS events FROM {EVENTS} "
             "WHERE outcome IN ('failure', 'denied', 'blocked') GROUP BY ALL "
             f"ORDER BY events DESC, action LIMIT {TOP}",
         ),
-        quarantined=_rows(
+        quarantined=rows(
             con,
             "SELECT reason, count(*) AS records FROM quarantine GROUP BY ALL "
             f"ORDER BY records DESC LIMIT {TOP}",
