@@ -345,3 +345,18 @@ def test_usage_errors_are_named_before_anything_runs(cli, reference, tmp_path):
     bad_uri = cli("ingest", "s3://", "--case", str(tmp_path / "case"))
     assert bad_uri.returncode == 2 and "not an S3 URI" in bad_uri.stderr
     assert not (tmp_path / "case").exists()  # nothing was created for a command that cannot run
+
+
+def test_files_that_cannot_be_read_are_named_and_the_rest_is_ingested(cli, tmp_path):
+    import os
+
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    shutil.copyfile(SOURCES / "vpc_flow/samples/vpc_flow/default_v2.log", folder / "flows.log")
+    os.mkfifo(folder / "pipe")
+    result = cli("ingest", str(folder), "--case", str(tmp_path / "case"))
+    assert result.returncode == 0, result.stderr
+    assert "pipe: not a regular file: not read" in result.stderr
+    assert "1 new file(s)" in result.stderr
+    [row] = query(cli, tmp_path / "case", "SELECT count(*) AS n FROM vpc_flow")
+    assert row["n"] > 0

@@ -326,7 +326,8 @@ def parse_command(
         transient=True,
         disable=not err.is_terminal,
     )
-    task = progress.add_task("parse", total=sum(p.stat().st_size for p in files), rows=0)
+    total = sum(p.stat().st_size for p in files if p.is_file())  # others are reported, not read
+    task = progress.add_task("parse", total=total, rows=0)
     seen: set[Path] = set()
     size = rows = 0
     if output is not None:
@@ -340,7 +341,7 @@ def parse_command(
             for report in run:
                 reports.append(report)
                 outer = Path(report.file.split("!", 1)[0])
-                if outer not in seen and outer.exists():
+                if outer not in seen and outer.is_file():
                     seen.add(outer)
                     size += outer.stat().st_size
                 rows += report.rows

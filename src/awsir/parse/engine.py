@@ -71,10 +71,11 @@ def check_fields(table: Table, fields: list[str] | None) -> None:
 
 
 def input_files(paths: list[Path]) -> Iterator[Path]:
-    """Files named, and the files below folders named, in a stable order."""
+    """Files named, and everything but folders below folders named, in a stable order: a FIFO
+    or a dangling link inside a folder is yielded too, so the reader reports it, never drops it."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
+            yield from sorted(p for p in path.rglob("*") if not p.is_dir())
         else:
             yield path
 

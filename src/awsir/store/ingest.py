@@ -61,6 +61,18 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _hash_or_problem(path: Path) -> tuple[str, str | None]:
+    """The file's SHA-256, or why it cannot be read (the rest of the ingest goes on)."""
+    if not path.exists():
+        return "", "no such file (a dangling link?)"
+    if not path.is_file():  # a FIFO or device would block or never end
+        return "", "not a regular file: not read"
+    try:
+        return sha256(path), None
+    except OSError as exc:
+        return "", f"unreadable: {exc.strerror or exc}"
+
+
 def ingest(
     paths: Sequence[Path | str],
     case: Case,
@@ -88,13 +100,18 @@ def ingest(
             for path, obj in download(uris, fetched, profile, region).items():
                 origin[path] = obj.uri
             local.append(fetched)
-        files = [p for p in input_files(local) if p.is_file()]
+        files = list(input_files(local))
         with ThreadPoolExecutor(max_workers=4) as pool:
-            hashes = list(pool.map(sha256, files))
+            hashes = list(pool.map(_hash_or_problem, files))
         known = case.known_hashes()
         new: dict[str, Path] = {}
-        for path, digest in zip(files, hashes, strict=True):
-            if digest in known or digest in new:
+        for path, (digest, problem) in zip(files, hashes, strict=True):
+            if problem is not None:  # said, not dropped; not registered, so retried next time
+                report = FileReport(str(origin.get(path, path)), problem=problem)
+                result.reports.append(report)
+                if on_report is not None:
+                    on_report(report)
+            elif digest in known or digest in new:
                 result.skipped_files += 1
             else:
                 new[digest] = path
