@@ -103,9 +103,20 @@ def dns(positive: bool) -> str:
          "query_name": f"x{k}q7v.example.", "rcode": "NXDOMAIN"}
         for k in range(n)
     ]  # fmt: skip
+    # names resolved across the VPC; in the positive case one client alone asks for a domain
+    asked = [(f"10.0.2.{c}", name) for c in range(1, 7) for name in COMMON_NAMES]
+    askers = ["10.0.1.7"] if positive else ["10.0.1.7", "10.0.2.1"]
+    asked += [(c, "cdn.x9z-beacon.top.") for c in askers for _ in range(3)]
+    asked += [(f"10.0.2.{c}", "orders-db.internal.") for c in range(1, 2)]  # private: never rare
+    rows += [
+        {**base, "query_timestamp": (T0 + timedelta(seconds=7 * k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "srcaddr": client, "query_name": name, "rcode": "NOERROR"}
+        for k, (client, name) in enumerate(asked)
+    ]  # fmt: skip
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
+COMMON_NAMES = ("pypi.org.", "files.pythonhosted.org.", "www.bbc.co.uk.", "sts.amazonaws.com.")
 S3_LINE = (
     "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be payroll [{when} +0000] "
     "203.0.113.66 {who} 1E2F3A4B5C6D7E{k:02X} REST.GET.OBJECT exports/f{k}.csv "
@@ -161,6 +172,7 @@ EXPECTED = {  # hunt -> subject of its finding in the positive case
     "rejected_admin_ports": "198.51.100.9",
     "large_outbound_flow": "203.0.113.50",
     "nxdomain_burst": "10.0.1.7",
+    "dns_rare_domains": "x9z-beacon.top",
     "waf_blocked": None,  # the sample's client address: any subject will do
 }
 

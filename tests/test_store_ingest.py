@@ -93,6 +93,23 @@ def test_lake_is_partitioned_by_source_account_region_day(reference):
     )
 
 
+def test_each_lake_file_is_sorted_by_who_from_where_when(reference):
+    """Rows of one principal or address sit together, so row-group statistics skip the rest."""
+    import duckdb
+
+    from awsir.store.layout import CLUSTER_BY
+
+    key = "(" + ", ".join(CLUSTER_BY) + ")"
+    files = [str(p) for p in (reference["case"] / "lake").rglob("*.parquet")]
+    [(rows, out_of_order, actors)] = duckdb.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE k < previous), count(DISTINCT actor) FROM ("
+        f"SELECT {key} AS k, lag({key}) OVER (PARTITION BY filename ORDER BY file_row_number) "
+        f"AS previous, actor FROM read_parquet({files!r}, filename = true, file_row_number = true,"
+        " hive_partitioning = false, union_by_name = true))"
+    ).fetchall()
+    assert rows > 50 and actors > 5 and out_of_order == 0
+
+
 def test_ingesting_the_same_files_again_adds_nothing_and_new_files_append(cli, reference, tmp_path):
     case = tmp_path / "case"
     shutil.copytree(reference["case"], case)
@@ -202,6 +219,11 @@ def test_timeline_follows_one_subject_across_sources_in_time_order(cli, referenc
     assert {e["source"] for e in mary} == {"cloudtrail"} and len(mary) >= 2
     table = cli("timeline", "--case", str(case), "--actor", "Mary_Major")
     assert table.returncode == 0 and "ConsoleLogin" in table.stdout
+    # free text (IOCs), any of them: a user agent only CloudTrail's userAgent holds, and a
+    # word of ALB request lines
+    iocs = timeline(cli, case, "--text", "command/iam.create-access-key", "--text", "curl")
+    assert {e["source"] for e in iocs} == {"cloudtrail", "alb"}
+    assert [e["action"] for e in iocs if e["source"] == "cloudtrail"] == ["iam:CreateAccessKey"]
     bad = cli("timeline", "--case", str(case), "--from", "yesterday-ish")
     assert bad.returncode == 2 and "error:" in bad.stderr
 
@@ -288,7 +310,7 @@ def test_an_ingest_that_fails_says_so_and_adds_nothing(reference, tmp_path, monk
     from awsir import cli as cli_module
     from awsir.store import ingest as ingest_module
 
-    monkeypatch.setattr(ingest_module, "REWRITE_MEMORY", "1KB")
+    monkeypatch.setattr(ingest_module, "rewrite_memory", lambda: "1KB")
     case = tmp_path / "case"
     result = CliRunner().invoke(
         cli_module.app, ["ingest", str(reference["folder"]), "--case", str(case), "-j", "1"]
@@ -319,6 +341,18 @@ def test_ocsf_views_and_security_lake_export(cli, reference, tmp_path):
         "AND status_detail = 'denied' AND api.operation = 'CreateAccessKey'",
     )  # fmt: skip
     assert denied["n"] == 1
+    activities = query(
+        cli, case, "SELECT class_uid, activity_id, activity_name, type_uid, "
+        "api.operation AS what FROM ocsf_api_activity "
+        "UNION ALL SELECT class_uid, activity_id, activity_name, type_uid, status "
+        "FROM ocsf_network_activity UNION ALL SELECT class_uid, activity_id, activity_name, "
+        "type_uid, http_request.http_method FROM ocsf_http_activity",
+    )  # fmt: skip
+    seen = {(a["class_uid"], a["what"], a["activity_name"]) for a in activities}
+    assert {(6003, "CreateAccessKey", "Create"), (6003, "ListAccessKeys", "Read"),
+            (6003, "ConsoleLogin", "Other"), (4001, "Failure", "Refuse"),
+            (4001, "Success", "Traffic"), (4002, "GET", "Get")} <= seen  # fmt: skip
+    assert all(a["type_uid"] == a["class_uid"] * 100 + a["activity_id"] for a in activities)
     out = tmp_path / "security-lake"
     result = cli("export", "ocsf", "--case", str(case), "-o", str(out))
     assert result.returncode == 0, result.stderr

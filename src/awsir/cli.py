@@ -598,6 +598,14 @@ def timeline_command(
     session: Annotated[
         str | None, typer.Option("--session", help="Session name of an assumed role.")
     ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--text",
+            help="Free text, such as an IOC (domain, address, key, bucket, user agent part): "
+            "contained in the message or user agent. Repeatable: events with any of them.",
+        ),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="Start time, ISO 8601 (UTC without an offset).")
     ] = None,
@@ -610,7 +618,9 @@ def timeline_command(
 ) -> None:
     """One chronological view across every source of a case (API calls, flows, DNS, HTTP
     requests, findings), with each event's one-line message."""
-    subject = Subject(actor, access_key, ip, resource, session, start, end, list(sources or []))
+    subject = Subject(
+        actor, access_key, ip, resource, session, list(text or []), start, end, list(sources or [])
+    )
     with _case_connection(case) as con:
         try:
             result = timeline(con, subject, limit)

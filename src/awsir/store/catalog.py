@@ -98,6 +98,9 @@ def open_case(case: Case) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(case.catalog), read_only=True)
     con.execute(f"SET file_search_path = {literal(str(case.root.resolve()))}")
     con.execute("SET TimeZone = 'UTC'")
+    # Parquet footers read once per connection, not once per query: a pivot asks a dozen
+    # questions of the same files (measured: a scan of every view 118 ms -> 66 ms)
+    con.execute("SET parquet_metadata_cache = true")
     return con
 
 

@@ -4,7 +4,11 @@
    so ingesting the same evidence twice adds nothing.
 2. The new files are parsed on every core into ``staging/<batch>/parsed`` (the parser's own
    part files), then DuckDB rewrites each table into the lake layout, partitioned by account,
-   Region and day (``PARTITION_BY``), still in staging.
+   Region and day (``PARTITION_BY``), still in staging, and sorts each partition's file by
+   :data:`~awsir.store.layout.CLUSTER_BY` (who, from where, when): the Parquet row groups of
+   one principal or address are then few and their min/max statistics let a timeline or a
+   pivot skip the rest of the file (measured: 125 ms -> 26 ms for one principal's timeline
+   over 10 M events, see ``bench/lake.py``).
 3. The batch is committed (:meth:`Case.commit`): journal, moves into ``lake/`` and
    ``quarantine/``, registry entry, new catalog. Until the catalog is swapped, queries see the
    case as it was; a crash at any point leaves either the old case or a journal the next ingest
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -32,10 +37,20 @@ from awsir.parse.parallel import parse_to_folder
 from awsir.parse.sql import ident, literal
 from awsir.store.case import Case, crash_point
 from awsir.store.catalog import build_catalog, relative
-from awsir.store.layout import PARTITIONS
+from awsir.store.layout import CLUSTER_BY, PARTITIONS
 
 CHUNK = 8 << 20
-REWRITE_MEMORY = "1500MB"
+
+
+def rewrite_memory() -> str:
+    """DuckDB's memory limit for the lake rewrite: a quarter of this machine's RAM, 1-2.5 GiB.
+    Sorting a partition above the limit spills to staging: correct, slower (1.25 M CloudTrail
+    records sort in 8.9 s with 6 GB, 15.4 s with 1.5 GB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: the floor
+        total = 0
+    return f"{min(max(total // 4, 1 << 30), 5 << 29) >> 20}MB"
 
 
 @dataclass
@@ -151,29 +166,41 @@ def _lay_out(
     moves: list[tuple[str, str]] = []
     lake: dict[str, list[str]] = {}
     keys = ", ".join(PARTITIONS)
+    order = ", ".join(ident(c) for c in CLUSTER_BY)
+    options = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, ROW_GROUP_SIZE_BYTES '32MB'"
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        # bounded memory: the rewrite streams (row order inside a partition need not be kept)
-        con.execute(f"SET memory_limit = '{REWRITE_MEMORY}'")
-        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = '{rewrite_memory()}'")  # bounded: sorts spill to staging
+        con.execute(f"SET temp_directory = {literal(str(staging / 'spill'))}")
         con.execute("SET partitioned_write_flush_threshold = 100000")  # rows held per partition
         for folder in sorted(p for p in parsed.iterdir() if p.is_dir() and p.name != QUARANTINE):
             table = folder.name
-            target = staging / "lake" / table
-            target.parent.mkdir(parents=True, exist_ok=True)
+            unsorted, target = staging / "partitioned" / table, staging / "lake" / table
+            unsorted.parent.mkdir(parents=True, exist_ok=True)
             parts = literal(str(folder / "part-*.parquet"))
             fix = ""
             if rename is not None:
                 old, new = (literal(x) for x in rename)
                 fix = f" REPLACE (replace(raw_ref, {old}, {new}) AS raw_ref)"
+            # 1. split into partitions; a parallel partitioned write cannot keep a sort order
+            con.execute("SET preserve_insertion_order = false")
             con.execute(
                 f"COPY (SELECT *{fix}, CAST(time AS DATE) AS day FROM read_parquet({parts})) "
-                f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
-                "ROW_GROUP_SIZE 100000, ROW_GROUP_SIZE_BYTES '32MB', "
-                f"PARTITION_BY ({keys}), FILENAME_PATTERN {literal(f'part-{batch}-{{i}}')})"
+                f"TO {literal(str(unsorted))} ({options}, PARTITION_BY ({keys}), "
+                f"FILENAME_PATTERN {literal(f'part-{batch}-{{i}}')})"
             )
-            for staged in sorted(target.rglob("*.parquet")):
+            # 2. sort each partition (a plain write keeps the order exactly)
+            con.execute("SET preserve_insertion_order = true")
+            for piece in sorted(unsorted.rglob("*.parquet")):
+                staged = target / piece.relative_to(unsorted)
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet({literal(str(piece))}, "
+                    f"hive_partitioning = false) ORDER BY {order}) TO {literal(str(staged))} "
+                    f"({options})"
+                )
+                piece.unlink()
                 final = case.lake / table / staged.relative_to(target)
                 moves.append((relative(case, staged), relative(case, final)))
                 lake.setdefault(table, []).append(relative(case, final))

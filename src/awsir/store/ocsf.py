@@ -27,6 +27,60 @@ CATEGORIES = {2: "Findings", 3: "Identity & Access Management", 4: "Network Acti
               5: "Discovery", 6: "Application Activity"}  # fmt: skip
 
 
+_OPERATION = "lower(coalesce(nullif(split_part(action, ':', 2), ''), action))"
+ACTIVITIES: dict[int, tuple[str, list[tuple[str, int, str]], tuple[int, str]]] = {
+    # class: (what is matched, [(RE2 pattern, activity_id, activity_name)...], default);
+    # first match wins. https://schema.ocsf.io/1.1.0/classes/<class>
+    6003: (_OPERATION, [  # api_activity: what the API call did to its resource
+        (r"^(create|run|put|add|allocate|import|register|copy|issue|request|generate|assume)", 1,
+         "Create"),
+        (r"^(get|list|describe|lookup|head|search|scan|query|select|batchget|check|view|"
+         r"decrypt|download|filter|retrieve)", 2, "Read"),
+        (r"^(delete|remove|terminate|deregister|revoke|disassociate|detach|purge|cancel|"
+         r"release|drop|deactivate|destroy)", 4, "Delete"),
+        (r"^(update|modify|set|attach|associate|enable|disable|start|stop|reboot|change|"
+         r"tag|untag|reset|replace|restore|upload|apply|authorize|activate|rotate|"
+         r"encrypt|send|invoke|publish)", 3, "Update"),
+    ], (99, "Other")),
+    4001: ("outcome", [  # network_activity: a flow record reports traffic, or its refusal
+        (r"^(denied|blocked|failure)$", 5, "Refuse"),
+    ], (6, "Traffic")),
+    4002: ("upper(split_part(action, ' ', 1))", [  # http_activity: the request's method
+        (r"^CONNECT$", 1, "Connect"), (r"^DELETE$", 2, "Delete"), (r"^GET$", 3, "Get"),
+        (r"^HEAD$", 4, "Head"), (r"^OPTIONS$", 5, "Options"), (r"^POST$", 6, "Post"),
+        (r"^PUT$", 7, "Put"), (r"^TRACE$", 8, "Trace"), (r"^PATCH$", 9, "Patch"),
+    ], (99, "Other")),
+    4003: ("action", [], (6, "Traffic")),  # dns_activity: each record holds query and answer
+    3002: ("lower(action)", [  # authentication
+        (r"disconnect|logoff|logout|sign.?out", 2, "Logoff"),
+    ], (1, "Logon")),
+    3001: ("lower(action)", [  # account_change
+        (r"password", 3, "Password Change"), (r"^(create|add)", 1, "Create"),
+        (r"^(drop|delete|remove)", 6, "Delete"), (r"^enable", 2, "Enable"),
+        (r"^disable", 5, "Disable"), (r"^attach", 7, "Attach Policy"),
+        (r"^detach", 8, "Detach Policy"),
+    ], (99, "Other")),
+    2004: ("action", [], (1, "Create")),  # detection_finding: a finding as reported
+    5001: ("action", [], (1, "Log")),  # device_inventory_info: a configuration item
+}  # fmt: skip
+"""How each class's ``activity_id`` is read from the common columns (OCSF requires it)."""
+
+
+def activity_sql(class_uid: int) -> str:
+    """SQL: ``activity_id``, ``activity_name`` and ``type_uid`` (class_uid * 100 + activity)."""
+    subject, rules, (default_id, default_name) = ACTIVITIES[class_uid]
+    ids = " ".join(f"WHEN regexp_matches({subject}, {literal(rx)}) THEN {i}" for rx, i, _ in rules)
+    names = " ".join(
+        f"WHEN regexp_matches({subject}, {literal(rx)}) THEN {literal(n)}" for rx, _, n in rules
+    )
+    activity = f"CASE {ids} ELSE {default_id} END" if rules else str(default_id)
+    name = f"CASE {names} ELSE {literal(default_name)} END" if rules else literal(default_name)
+    return (
+        f"{activity} AS activity_id, {name} AS activity_name, "
+        f"{class_uid * 100} + {activity} AS type_uid"
+    )
+
+
 def view_name(class_uid: int) -> str:
     return "ocsf_" + re.sub(r"[^a-z0-9]+", "_", OCSF_CLASSES[class_uid].lower()).strip("_")
 
@@ -58,7 +112,7 @@ def class_sql(class_uid: int) -> str:
         f"{class_uid} AS class_uid, {literal(OCSF_CLASSES[class_uid])} AS class_name, "
         f"{category} AS category_uid, "
         f"{literal(CATEGORIES.get(category, 'Other'))} AS category_name, "
-        f"{class_uid * 100} AS type_uid, 0 AS activity_id, 1 AS severity_id, "
+        f"{activity_sql(class_uid)}, 1 AS severity_id, "
         "CASE WHEN outcome = 'success' THEN 'Success' WHEN outcome IS NOT NULL THEN 'Failure' "
         "END AS status, "
         "CASE WHEN outcome = 'success' THEN 1 WHEN outcome IS NOT NULL THEN 2 ELSE 0 END "
