@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,14 +43,16 @@ def catalog_json() -> list[dict]:
     return json.loads(result.stdout)
 
 
-@pytest.fixture(scope="session")
-def moto_server():
-    """A real moto server on 127.0.0.1 (AWS over HTTP, as boto3 talks to it), and the
-    environment a subprocess needs to use it: endpoint and throwaway credentials."""
+@contextmanager
+def local_moto() -> Iterator[dict[str, str]]:
+    """A real moto server on 127.0.0.1, random port (AWS over HTTP, as boto3 talks to it), and
+    the environment a subprocess needs to use it: endpoint and throwaway credentials."""
+    import logging
     import socket
 
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -61,8 +65,16 @@ def moto_server():
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
     try:
         yield env
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server shared by the tests that only need S3 objects."""
+    with local_moto() as env:
+        yield env

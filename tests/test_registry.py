@@ -62,7 +62,9 @@ def test_plugins_of_every_kind_are_discovered_the_same_way(plugin_pkg):
     )
     assert registry.of("sources")["my_app_logs"].provider == "extra"
     assert "cloudtrail_trail" in registry.of("sources")
-    assert set(registry.of("checks")) == {"bucket_logging"}
+    assert registry.of("checks")["bucket_logging"].provider == "extra"
+    assert "vpc_flow_logs" in registry.of("checks")  # built in, found the same way
+    assert "_helpers" not in registry.of("checks")
     assert set(registry.of("rules")) == {"mass_delete"}
     assert not any(registry.problems.values())
 

@@ -25,7 +25,6 @@ import pyarrow.compute
 import pyarrow.csv as pacsv
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -44,12 +43,14 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
+from awsir.console import err, out
 from awsir.findings import Severity
 from awsir.parse.batch import FileReport
 from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
 from awsir.parse.parallel import parse_to_folder
 from awsir.parse.template import TemplateError, is_template
+from awsir.readiness.command import scan_command
 from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
@@ -70,8 +71,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_show_locals=False,
 )
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -239,6 +238,9 @@ def sources_command(
         _print_json([s.to_dict() for s in everything])
     else:
         _listing(everything, f"{len(everything)} AWS {kind}log sources (awsir sources ID: a card)")
+
+
+app.command("scan")(scan_command)
 
 
 @app.command("parse")

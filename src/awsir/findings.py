@@ -1,5 +1,5 @@
-"""One Finding model for everything that reports a problem: hunts now, readiness checks and
-Sigma rules as they land, so reports, the dashboard and exports treat them alike."""
+"""One Finding model for everything that reports a problem: hunts, readiness checks, and Sigma
+rules as they land, so reports, the dashboard and exports treat them alike."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ class Finding:
     sources: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)  # a few event messages
     evidence: list[str] = field(default_factory=list)  # raw_ref of the events (capped)
+    # readiness checks: the verdict on one resource (``subject``) of one account and Region
+    status: str | None = None  # pass, fail, unknown, not_applicable
+    account: str | None = None
+    region: str | None = None
+    reason: str | None = None
+    fix: str | None = None  # a ready-to-run command
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

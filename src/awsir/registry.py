@@ -52,9 +52,8 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind("sources", "awsir.sources", "awsir.sources", "*/source.yaml", _first_part),
         Kind("hunts", "awsir.hunts", "awsir.hunts", "*.sql", _stem),
-        # Built-in checks and rules arrive with the readiness and detection issues; plugins can
-        # already provide them and are discovered the same way.
-        Kind("checks", "awsir.checks", None, "*/*.py", _stem),
+        Kind("checks", "awsir.checks", "awsir.checks", "*/*.py", _stem),
+        # Built-in rules arrive with the detection issue; plugins can already provide them.
         Kind("rules", "awsir.rules", None, "**/*.yml", _stem),
     )
 }

@@ -1,0 +1,183 @@
+"""Every AWS API call the readiness scan makes: read-only, declared once, run by
+:mod:`awsir.aws.inventory`.
+
+A call is named ``<service>.<Operation>`` (the boto3 client name and the API operation, as in
+the AWS API reference), which is also its key in the snapshot and what checks ask for. A call
+with ``each`` is made once per item of an earlier call's answer (the trails of DescribeTrails,
+the buckets of ListBuckets...), and its answers are keyed by that item.
+
+Only operations whose names start with a read verb are allowed here; ``tests/test_scan.py``
+records every operation a full scan sends and checks the same rule on the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+READ_ONLY = re.compile(r"^(List|Describe|Get|Lookup|Simulate|Head|Search|Batch(Get|Describe))")
+
+
+@dataclass(frozen=True)
+class Each:
+    """Fan out over the items of an earlier call's answer."""
+
+    parent: str  # the earlier call's name
+    items: Callable[[dict[str, Any]], list[Any]]  # the items of its answer
+    params: Callable[[Any], dict[str, Any]]  # this call's parameters for one item
+    key: Callable[[Any], str]  # the item's key in the snapshot (an ARN, a name)
+    only: Callable[[Any, str], bool] = lambda item, region: True  # skip items of other Regions
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str  # service.Operation
+    scope: str = "regional"  # or "global": once per account (IAM, S3 listing, Route 53...)
+    params: dict[str, Any] = field(default_factory=dict)
+    each: Each | None = None
+
+    @property
+    def service(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def operation(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    def __post_init__(self) -> None:
+        if not READ_ONLY.match(self.operation):
+            raise ValueError(f"{self.name}: the scan makes read-only calls only")
+
+
+def _list(key: str) -> Callable[[dict[str, Any]], list[Any]]:
+    return lambda answer: list(answer.get(key) or [])
+
+
+def _home(item: dict[str, Any], region: str) -> bool:
+    return bool(item.get("HomeRegion", region) == region)
+
+
+def _trail(arg: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The parameters naming one trail: ``{arg: its ARN}``."""
+    return lambda trail: {arg: trail["TrailARN"]}
+
+
+CALLS: list[Call] = [
+    Call("sts.GetCallerIdentity", "global"),
+    # CloudTrail: trails seen from each Region (shadow copies of multi-Region and organization
+    # trails included), their status and selectors asked once, in their home Region
+    Call("cloudtrail.DescribeTrails", params={"includeShadowTrails": True}),
+    *(
+        Call(
+            f"cloudtrail.{op}",
+            each=Each(
+                "cloudtrail.DescribeTrails",
+                _list("trailList"),
+                _trail(arg),
+                lambda t: t["TrailARN"],
+                _home,
+            ),
+        )
+        for op, arg in (
+            ("GetTrailStatus", "Name"),
+            ("GetEventSelectors", "TrailName"),
+            ("GetInsightSelectors", "TrailName"),
+        )
+    ),
+    Call("ec2.DescribeVpcs"),
+    Call("ec2.DescribeFlowLogs"),
+    Call("ec2.DescribeTransitGateways"),
+    Call("s3.ListBuckets", "global"),
+    *(
+        Call(
+            f"s3.{op}",
+            "global",
+            each=Each(
+                "s3.ListBuckets",
+                _list("Buckets"),
+                lambda b: {"Bucket": b["Name"]},
+                lambda b: b["Name"],
+            ),
+        )
+        for op in (
+            "GetBucketLogging",
+            "GetBucketPolicyStatus",
+            "GetPublicAccessBlock",
+            "GetBucketLifecycleConfiguration",
+            "GetObjectLockConfiguration",
+            "GetBucketEncryption",
+        )
+    ),
+    Call("guardduty.ListDetectors"),
+    *(
+        Call(
+            f"guardduty.{op}",
+            each=Each(
+                "guardduty.ListDetectors",
+                _list("DetectorIds"),
+                lambda d: {"DetectorId": d},
+                lambda d: d,
+            ),
+        )
+        for op in ("GetDetector", "ListPublishingDestinations")
+    ),
+    Call("securityhub.DescribeHub"),
+    Call("config.DescribeConfigurationRecorders"),
+    Call("config.DescribeConfigurationRecorderStatus"),
+    Call("config.DescribeDeliveryChannels"),
+    Call("accessanalyzer.ListAnalyzers"),
+    Call("logs.DescribeLogGroups"),
+    Call("route53.ListHostedZones", "global"),
+    Call("route53.ListQueryLoggingConfigs", "global"),
+    Call("route53resolver.ListResolverQueryLogConfigs"),
+    Call("route53resolver.ListResolverQueryLogConfigAssociations"),
+    Call("elbv2.DescribeLoadBalancers"),
+    Call(
+        "elbv2.DescribeLoadBalancerAttributes",
+        each=Each(
+            "elbv2.DescribeLoadBalancers",
+            _list("LoadBalancers"),
+            lambda lb: {"LoadBalancerArn": lb["LoadBalancerArn"]},
+            lambda lb: lb["LoadBalancerArn"],
+        ),
+    ),
+    Call("elb.DescribeLoadBalancers"),
+    Call(
+        "elb.DescribeLoadBalancerAttributes",
+        each=Each(
+            "elb.DescribeLoadBalancers",
+            _list("LoadBalancerDescriptions"),
+            lambda lb: {"LoadBalancerName": lb["LoadBalancerName"]},
+            lambda lb: lb["LoadBalancerName"],
+        ),
+    ),
+    Call("wafv2.ListWebACLs", params={"Scope": "REGIONAL"}),
+    Call(
+        "wafv2.GetLoggingConfiguration",
+        each=Each(
+            "wafv2.ListWebACLs",
+            _list("WebACLs"),
+            lambda acl: {"ResourceArn": acl["ARN"]},
+            lambda acl: acl["ARN"],
+        ),
+    ),
+    Call("eks.ListClusters"),
+    Call(
+        "eks.DescribeCluster",
+        each=Each(
+            "eks.ListClusters",
+            _list("clusters"),
+            lambda c: {"name": c},
+            lambda c: c,
+        ),
+    ),
+    Call("rds.DescribeDBInstances"),
+    Call("lambda.ListFunctions"),
+    Call("ec2.DescribeInstances"),
+    Call("ssm.DescribeInstanceInformation"),
+]
+"""What the inventory holds. Checks name the calls they read (``NEEDS``)."""
+
+BY_NAME = {call.name: call for call in CALLS}

@@ -1,0 +1,1 @@
+"""Readiness checks: ``<service>/<id>.py``, each with ``<id>.cases.yaml`` beside it."""

@@ -1,0 +1,60 @@
+"""Load balancers write access logs.
+
+ALB and Classic Load Balancer access logs record every request (client address and port,
+request line, user agent, status, TLS details, target): the record of an attack on a web
+application, which the application's own logs may lack. NLB logs TLS connections only.
+https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html
+"""
+
+from collections.abc import Iterator
+
+from awsir.readiness.model import Account, Options, Result, failed, passed, unknown
+
+SOURCE = "alb"
+SEVERITY = "medium"
+NEEDS = ("elbv2.DescribeLoadBalancers", "elbv2.DescribeLoadBalancerAttributes",
+         "elb.DescribeLoadBalancers", "elb.DescribeLoadBalancerAttributes")  # fmt: skip
+FIX = """aws elbv2 modify-load-balancer-attributes --load-balancer-arn {resource} --attributes Key=access_logs.s3.enabled,Value=true Key=access_logs.s3.bucket,Value=<log-bucket> --region {region}
+# Classic: aws elb modify-load-balancer-attributes --load-balancer-name {resource} --load-balancer-attributes '{{"AccessLog": {{"Enabled": true, "S3BucketName": "<log-bucket>", "EmitInterval": 5}}}}' --region {region}"""
+
+
+def run(account: Account, options: Options) -> Iterator[Result]:
+    for region in account.regions:
+        modern = account.answer(region, "elbv2.DescribeLoadBalancers")
+        if not modern.ok:
+            yield unknown(f"elbv2:{region}", region, modern)
+        else:
+            attributes = account.each(region, "elbv2.DescribeLoadBalancerAttributes")
+            for lb in modern.get("LoadBalancers") or []:
+                if lb.get("Type") == "gateway":
+                    continue  # Gateway Load Balancers have no access logs
+                answer = attributes.get(lb["LoadBalancerArn"])
+                if answer is None or not answer.ok:
+                    yield unknown(lb["LoadBalancerArn"], region, answer or modern)
+                    continue
+                values = {a["Key"]: a.get("Value") for a in answer.get("Attributes") or []}
+                on = values.get("access_logs.s3.enabled") == "true"
+                yield _verdict(
+                    lb["LoadBalancerArn"], region, on, values.get("access_logs.s3.bucket")
+                )
+        classic = account.answer(region, "elb.DescribeLoadBalancers")
+        if not classic.ok:
+            yield unknown(f"elb:{region}", region, classic)
+            continue
+        attributes = account.each(region, "elb.DescribeLoadBalancerAttributes")
+        for lb in classic.get("LoadBalancerDescriptions") or []:
+            answer = attributes.get(lb["LoadBalancerName"])
+            if answer is None or not answer.ok:
+                yield unknown(lb["LoadBalancerName"], region, answer or classic)
+                continue
+            log = (answer.get("LoadBalancerAttributes") or {}).get("AccessLog") or {}
+            yield _verdict(
+                lb["LoadBalancerName"], region, bool(log.get("Enabled")), log.get("S3BucketName")
+            )
+
+
+def _verdict(name: str, region: str, on: bool, bucket: str | None) -> Result:
+    if on:
+        return passed(name, region, f"access logs to s3://{bucket}", bucket=bucket or "")
+    return failed(name, region, "access logs are off")

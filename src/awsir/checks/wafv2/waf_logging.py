@@ -1,0 +1,38 @@
+"""AWS WAF web ACLs have logging on.
+
+WAF logs record every request the web ACL evaluated, the rule that matched and the action:
+probing, injection attempts and credential stuffing against the application, including what was
+allowed through. Without a logging configuration, only sampled requests of the last three hours
+exist.
+https://docs.aws.amazon.com/waf/latest/developerguide/logging.html
+"""
+
+from collections.abc import Iterator
+
+from awsir.readiness.model import Account, Options, Result, failed, passed, unknown
+
+SOURCE = "waf"
+SEVERITY = "medium"
+NEEDS = ("wafv2.ListWebACLs", "wafv2.GetLoggingConfiguration")
+FIX = "aws wafv2 put-logging-configuration --logging-configuration ResourceArn={resource},LogDestinationConfigs=arn:aws:s3:::aws-waf-logs-<name> --region {region}"
+NOT_CONFIGURED = "WAFNonexistentItemException"
+
+
+def run(account: Account, options: Options) -> Iterator[Result]:
+    for region in account.regions:
+        listed = account.answer(region, "wafv2.ListWebACLs")
+        if not listed.ok:
+            yield unknown(f"wafv2:{region}", region, listed)
+            continue
+        configs = account.each(region, "wafv2.GetLoggingConfiguration")
+        for acl in listed.get("WebACLs") or []:
+            answer = configs.get(acl["ARN"])
+            if answer is not None and answer.ok:
+                where = (answer.get("LoggingConfiguration") or {}).get("LogDestinationConfigs") or [
+                    "?"
+                ]
+                yield passed(acl["ARN"], region, f"logs to {where[0]}")
+            elif answer is not None and (answer.error or {}).get("code") == NOT_CONFIGURED:
+                yield failed(acl["ARN"], region, "logging is off")
+            else:
+                yield unknown(acl["ARN"], region, answer or listed)

@@ -1,0 +1,153 @@
+"""An emulated AWS account with known logging gaps, built in a local moto server: what the tests
+and the demo scan. It makes write calls, so it refuses any endpoint but a local one.
+
+Two Regions. What is there, and the gaps a scan must find:
+
+- a multi-Region trail, logging, with log file validation; not KMS-encrypted, no CloudWatch
+  Logs delivery; its bucket has access logs but a lifecycle rule expiring logs after 30 days;
+- buckets: the trail's, the access-log bucket (not logged itself), a data bucket with no access
+  logs;
+- us-east-1: the ``prod`` VPC with a flow log of all traffic in the default format (lacks the
+  investigation fields) and Resolver query logging; the default VPC has neither;
+- eu-west-1: a VPC with no flow log and no query logging;
+- GuardDuty in us-east-1 only, not exporting findings; AWS Config recording everything in
+  us-east-1 only;
+- log groups: one kept 30 days (eu-west-1), one never expiring (us-east-1);
+- an Application Load Balancer without access logs (us-east-1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+
+REGIONS = ("us-east-1", "eu-west-1")
+
+
+class NotEmulated(RuntimeError):
+    """The endpoint is not a local emulator: awsir never writes to a real account."""
+
+
+@dataclass(frozen=True)
+class Emulated:
+    account: str
+    trail_bucket: str
+    access_log_bucket: str
+    data_bucket: str
+    prod_vpc: str
+    default_vpc: str
+    eu_vpc: str
+    trail_arn: str
+    alb_arn: str
+
+
+def require_local_endpoint() -> str:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if urlparse(endpoint).hostname not in ("127.0.0.1", "localhost"):
+        raise NotEmulated(
+            "the emulated account is built only in a local moto server "
+            f"(AWS_ENDPOINT_URL is {endpoint or 'unset'})"
+        )
+    return endpoint
+
+
+def build(session: boto3.Session | None = None) -> Emulated:
+    require_local_endpoint()
+    session = session or boto3.Session(region_name=REGIONS[0])
+    east, west = REGIONS
+
+    def c(service: str, region: str = east) -> Any:
+        return session.client(service, region_name=region)
+
+    account = c("sts").get_caller_identity()["Account"]
+    trail_bucket = f"trail-logs-{account}"
+    access_logs = f"access-logs-{account}"
+    data = f"customer-data-{account}"
+    s3 = c("s3")
+    for bucket in (trail_bucket, access_logs, data):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_acl(Bucket=access_logs, ACL="log-delivery-write")
+    s3.put_bucket_logging(
+        Bucket=trail_bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": access_logs, "TargetPrefix": "t/"}},
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=trail_bucket,
+        LifecycleConfiguration={"Rules": [{"ID": "expire", "Status": "Enabled",
+                                           "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}}]},
+    )  # fmt: skip
+    s3.put_bucket_policy(
+        Bucket=trail_bucket, Policy=json.dumps(_trail_bucket_policy(trail_bucket, account))
+    )
+    trail = c("cloudtrail").create_trail(
+        Name="main", S3BucketName=trail_bucket, IsMultiRegionTrail=True,
+        EnableLogFileValidation=True, IncludeGlobalServiceEvents=True,
+    )  # fmt: skip
+    c("cloudtrail").start_logging(Name="main")
+
+    ec2 = c("ec2")
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
+        "VpcId"
+    ]
+    prod = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[prod], Tags=[{"Key": "Name", "Value": "prod"}])
+    made = ec2.create_flow_logs(
+        ResourceIds=[prod], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
+        LogDestination=f"arn:aws:s3:::{access_logs}",
+    )  # fmt: skip
+    if made.get("Unsuccessful"):
+        raise RuntimeError(f"the emulator refused the flow log: {made['Unsuccessful']}")
+    resolver = c("route53resolver")
+    config_id = resolver.create_resolver_query_log_config(
+        Name="dns", DestinationArn=f"arn:aws:s3:::{access_logs}", CreatorRequestId="awsir-demo"
+    )["ResolverQueryLogConfig"]["Id"]
+    resolver.associate_resolver_query_log_config(
+        ResolverQueryLogConfigId=config_id, ResourceId=prod
+    )
+    eu_vpc = c("ec2", west).create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+
+    c("guardduty").create_detector(Enable=True)
+    config = c("config")
+    config.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": f"arn:aws:iam::{account}:role/config",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+    })  # fmt: skip
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": access_logs})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+    c("logs").create_log_group(logGroupName="/aws/eks/prod/cluster")
+    c("logs", west).create_log_group(logGroupName="/aws/lambda/orders")
+    c("logs", west).put_retention_policy(logGroupName="/aws/lambda/orders", retentionInDays=30)
+
+    subnets = [
+        ec2.create_subnet(VpcId=prod, CidrBlock=f"10.20.{k}.0/24", AvailabilityZone=f"{east}{z}")
+        for k, z in ((1, "a"), (2, "b"))
+    ]
+    alb = c("elbv2").create_load_balancer(
+        Name="shop", Subnets=[n["Subnet"]["SubnetId"] for n in subnets], Type="application"
+    )
+    return Emulated(
+        account, trail_bucket, access_logs, data, prod, default_vpc, eu_vpc,
+        trail["TrailARN"], alb["LoadBalancers"][0]["LoadBalancerArn"],
+    )  # fmt: skip
+
+
+def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:
+    """The bucket policy CloudTrail needs to deliver (AWS's documented one).
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html"""
+    service = {"Service": "cloudtrail.amazonaws.com"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AclCheck", "Effect": "Allow", "Principal": service,
+             "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+            {"Sid": "Write", "Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
+             "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+        ],
+    }  # fmt: skip
