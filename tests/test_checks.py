@@ -26,6 +26,8 @@ def cases_of(check_id: str) -> list[dict]:
 def verdicts(check_id: str, case: dict) -> list[dict]:
     raw = {"account": "111122223333", "regions": case.get("regions", ["us-east-1"]),
            "calls": case["calls"]}  # fmt: skip
+    if "access" in case:  # the responder's policy simulation (awsir scan --responder-role)
+        raw["access"] = case["access"]
     return [
         {"status": f.status, "region": f.region, "resource": f.subject, "reason": f.reason}
         for f in run_checks([Account(raw)], [CHECKS[check_id]], Options())
@@ -60,10 +62,14 @@ def test_check_metadata_names_real_things(check_id):
 
 
 def test_unknown_is_never_a_pass_when_nothing_was_collected():
-    """An empty inventory (every call missing) yields unknown or nothing, never pass or fail."""
+    """An empty inventory (every call missing) yields unknown (or not_applicable: no responder
+    role given), never pass or fail."""
     raw = {"account": "111122223333", "regions": ["us-east-1"], "calls": {}}
     findings = run_checks([Account(raw)], list(CHECKS.values()), Options())
-    assert findings and {f.status for f in findings} == {"unknown"}
+    assert findings and {f.status for f in findings} == {"unknown", "not_applicable"}
+    assert {f.id for f in findings if f.status == "not_applicable"} == {
+        "responder_can_read_evidence", "responder_can_acquire_evidence"
+    }  # fmt: skip
 
 
 def test_a_check_that_lacks_metadata_is_refused(tmp_path):

@@ -42,8 +42,9 @@ def account():
 def scanned(account, cli, tmp_path_factory):
     env, built = account
     snapshot = tmp_path_factory.mktemp("scan") / "snapshot.json"
+    history = snapshot.parent / "history"
     result = cli("scan", "--regions", "us-east-1,eu-west-1", "--json", "--snapshot-out",
-                 str(snapshot), env=env)  # fmt: skip
+                 str(snapshot), "--history", str(history), env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr
     findings = [json.loads(line) for line in result.stdout.splitlines()]
     return built, findings, snapshot
@@ -97,41 +98,105 @@ def test_a_call_the_endpoint_cannot_answer_is_unknown_with_its_reason(scanned):
 def test_checks_rerun_offline_from_the_snapshot(scanned, cli, tmp_path):
     _, findings, snapshot = scanned
     nowhere = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"}
-    offline = cli("scan", "--from-snapshot", str(snapshot), "--json", env=nowhere)
+    offline = cli("scan", "--from-snapshot", str(snapshot), "--json", "--no-keep", env=nowhere)
     assert offline.returncode == 0, offline.stderr
     again = [json.loads(line) for line in offline.stdout.splitlines()]
     assert again == findings
-    text = cli("scan", "--from-snapshot", str(snapshot))
+    text = cli("scan", "--from-snapshot", str(snapshot), "--no-keep")
     assert text.returncode == 0 and "Readiness score:" in text.stdout
     assert "vpc_flow_logs" in text.stdout and "no flow log" in text.stdout
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    refused = cli("scan", "--from-snapshot", str(bad))
+    refused = cli("scan", "--from-snapshot", str(bad), "--no-keep")
     assert refused.returncode == 2 and "cannot read the snapshot" in refused.stderr
     assert "Traceback" not in refused.stderr
 
 
 def test_fail_under_turns_the_score_into_an_exit_code(scanned, cli):
     _, _, snapshot = scanned
-    low = cli("scan", "--from-snapshot", str(snapshot), "--fail-under", "95")
+    low = cli("scan", "--from-snapshot", str(snapshot), "--fail-under", "95", "--no-keep")
     assert low.returncode == 1 and "below --fail-under 95" in low.stderr
-    assert cli("scan", "--from-snapshot", str(snapshot), "--fail-under", "1").returncode == 0
+    high = cli("scan", "--from-snapshot", str(snapshot), "--fail-under", "1", "--no-keep")
+    assert high.returncode == 0
 
 
 def test_the_scan_makes_read_only_calls_only(account):
-    """Every operation the inventory sends, recorded on the wire by botocore's event hooks."""
+    """Every operation the inventory and the evidence access simulation send, recorded on the
+    wire by botocore's event hooks."""
     import boto3
 
-    from awsir.aws.inventory import collect
+    from awsir.readiness.scan import collect_accounts
 
+    _, built = account
     sent: list[str] = []
     session = boto3.Session(region_name="us-east-1")
     session.events.register("before-call", lambda model, **_: sent.append(model.name))
-    inventory = collect(session, ["us-east-1", "eu-west-1"])
-    assert inventory["account"] and sent
+    responder = f"arn:aws:iam::{built.account}:role/Responder"
+    [inventory], problems = collect_accounts(
+        [("test", lambda: session)], ["us-east-1", "eu-west-1"], "us-east-1", responder=responder
+    )
+    assert not problems and inventory["account"] and inventory["access"]["principal"] == responder
     assert [op for op in sent if not READ_ONLY.match(op)] == []
-    # every call that does not fan out over items (EKS clusters, web ACLs...) was made
-    assert {c.operation for c in CALLS if c.each is None} <= set(sent)
+    # every call that does not fan out over items (EKS clusters, web ACLs...) was made, and
+    # the simulation with the bucket policies (no KMS key in this account: no key policy)
+    made = {c.operation for c in CALLS if c.each is None and c.scope != "derived"}
+    assert made | {"SimulatePrincipalPolicy", "GetBucketPolicy"} <= set(sent)
+
+
+def test_responder_access_and_the_log_location_map(account, cli, tmp_path):
+    env, e = account
+    where = tmp_path / "locations.json"
+    result = cli("scan", "--regions", "us-east-1,eu-west-1", "--json", "--responder-role",
+                 f"arn:aws:iam::{e.account}:role/Responder", "--locations-out", str(where),
+                 "--no-keep", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = json.loads(where.read_text())["locations"]
+    trail = [x for x in found if x["source"] == "cloudtrail_trail"]
+    assert trail == [{"account": e.account, "bucket": e.trail_bucket, "kind": "s3",
+                      "prefix": f"AWSLogs/{e.account}/CloudTrail/", "producer": e.trail_arn,
+                      "region": "us-east-1", "source": "cloudtrail_trail"}]  # fmt: skip
+    flows = next(x for x in found if x["source"] == "vpc_flow")
+    assert flows["bucket"] == e.access_log_bucket
+    assert flows["prefix"] == f"AWSLogs/{e.account}/vpcflowlogs/us-east-1/"
+    assert {x["log_group"] for x in found if x["kind"] == "cloudwatch_logs"} == {
+        "/aws/lambda/orders", "/aws/eks/prod/cluster"}  # fmt: skip
+    assert {x["api"] for x in found if x["kind"] == "api"} >= {"cloudtrail:LookupEvents"}
+    # moto does not implement iam:SimulatePrincipalPolicy: every verdict is unknown, with why
+    findings = [json.loads(line) for line in result.stdout.splitlines()]
+    access = [f for f in findings if f["check"].startswith("responder_can_")]
+    assert len(access) == len(found) + 1  # each location, and acquisition
+    assert {f["status"] for f in access} == {"unknown"}
+    assert all("HTTP 500" in f["reason"] for f in access)
+    assert {f["source"] for f in access} >= {"cloudtrail_trail", "vpc_flow", "cloudwatch_logs"}
+
+
+def test_every_account_of_the_organization(account, cli):
+    import boto3
+
+    env, e = account
+    org = boto3.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="m@example.com", AccountName="member")
+    member_id = member["CreateAccountStatus"]["AccountId"]
+    creds = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member_id}:role/OrganizationAccountAccessRole",
+        RoleSessionName="plant",
+    )["Credentials"]
+    planted = boto3.client("s3", aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])  # fmt: skip
+    planted.create_bucket(Bucket="member-data")
+    result = cli("scan", "--org-role", "OrganizationAccountAccessRole", "--regions", "us-east-1",
+                 "--no-keep", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "By account" in result.stdout and member_id in result.stdout
+    as_json = cli("scan", "--org-role", "OrganizationAccountAccessRole", "--regions",
+                  "us-east-1", "--json", "--no-keep", env=env)  # fmt: skip
+    findings = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert {f["account"] for f in findings} == {e.account, member_id}
+    [bucket] = [f for f in findings if f["check"] == "s3_access_logging"
+                and f["account"] == member_id]  # fmt: skip
+    assert bucket["resource"] == "member-data" and bucket["status"] == "fail"
 
 
 def test_no_credentials_is_a_clear_error(tmp_path):
@@ -143,7 +208,7 @@ def test_no_credentials_is_a_clear_error(tmp_path):
     env |= {"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none,
             "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "awsir", "scan", "--regions", "us-east-1"],
+        [sys.executable, "-m", "awsir", "scan", "--regions", "us-east-1", "--no-keep"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and "no AWS credentials" in result.stderr
@@ -165,3 +230,35 @@ def test_snapshot_holds_no_credentials(scanned):
     _, _, snapshot = scanned
     text = Path(snapshot).read_text()
     assert "testing" not in text.replace("testing-", "") and "SecretAccessKey" not in text
+
+
+def test_history_shows_the_trend_and_what_changed(scanned, cli, tmp_path):
+    """Two scans of the same account: the second after fixing one gap and opening another."""
+    e, _, snapshot = scanned
+    history = tmp_path / "history"
+    first = cli("scan", "--from-snapshot", str(snapshot), "--history", str(history), "--no-keep")
+    assert first.returncode == 0 and not history.exists()  # --no-keep keeps nothing
+    assert cli("scan", "--from-snapshot", str(snapshot), "--history", str(history)).returncode == 0
+    again = cli("scan", "--from-snapshot", str(snapshot), "--history", str(history))
+    assert again.returncode == 0 and len(list(history.glob("scan-*.json"))) == 1  # same scan
+    data = json.loads(Path(snapshot).read_text())
+    calls = data["accounts"][0]["calls"]
+    calls["global"]["s3.GetBucketLogging"][e.data_bucket] = {
+        "ok": {"LoggingEnabled": {"TargetBucket": e.access_log_bucket}}}  # fixed  # fmt: skip
+    calls["us-east-1"]["cloudtrail.GetTrailStatus"][e.trail_arn]["ok"]["IsLogging"] = False
+    data["accounts"][0]["taken"] = "2999-01-01T00:00:00+00:00"
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(data))
+    assert cli("scan", "--from-snapshot", str(later), "--history", str(history)).returncode == 0
+    shown = cli("history", "--history", str(history), "--json")
+    assert shown.returncode == 0, shown.stderr
+    found = json.loads(shown.stdout)
+    assert len(found["scans"]) == 2 and found["scans"][1]["score"] < found["scans"][0]["score"]
+    new = {(g["check"], g["resource"]) for g in found["since_previous"]["new_gaps"]}
+    fixed = {(g["check"], g["resource"]) for g in found["since_previous"]["fixed"]}
+    assert ("trail_delivery_health", e.trail_arn) in new
+    assert fixed == {("s3_access_logging", e.data_bucket)}
+    text = cli("history", "--history", str(history))
+    assert "New gaps since the previous scan" in text.stdout and e.data_bucket in text.stdout
+    empty = cli("history", "--history", str(tmp_path / "nothing"))
+    assert empty.returncode == 2 and "no scan recorded" in empty.stderr

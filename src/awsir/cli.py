@@ -50,7 +50,7 @@ from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
 from awsir.parse.parallel import parse_to_folder
 from awsir.parse.template import TemplateError, is_template
-from awsir.readiness.command import scan_command
+from awsir.readiness.command import history_command, scan_command
 from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
 from awsir.store.catalog import open_case
@@ -241,6 +241,7 @@ def sources_command(
 
 
 app.command("scan")(scan_command)
+app.command("history")(history_command)
 
 
 @app.command("parse")

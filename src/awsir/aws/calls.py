@@ -34,7 +34,8 @@ class Each:
 @dataclass(frozen=True)
 class Call:
     name: str  # service.Operation
-    scope: str = "regional"  # or "global": once per account (IAM, S3 listing, Route 53...)
+    scope: str = "regional"  # or "global": once per account (IAM, S3 listing, Route 53...),
+    # or "derived": made by a later step from other answers (the evidence access simulation)
     params: dict[str, Any] = field(default_factory=dict)
     each: Each | None = None
 
@@ -177,6 +178,10 @@ CALLS: list[Call] = [
     Call("lambda.ListFunctions"),
     Call("ec2.DescribeInstances"),
     Call("ssm.DescribeInstanceInformation"),
+    # evidence access (awsir scan --responder-role): aws/simulate.py
+    Call("iam.SimulatePrincipalPolicy", "derived"),
+    Call("s3.GetBucketPolicy", "derived"),
+    Call("kms.GetKeyPolicy", "derived"),
 ]
 """What the inventory holds. Checks name the calls they read (``NEEDS``)."""
 

@@ -11,6 +11,7 @@ with that reason. One failure never stops the scan.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from typing import Any
 import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from awsir.aws.calls import CALLS, Call
 from awsir.aws.session import SCAN_RETRIES
@@ -74,6 +76,11 @@ def ask(client: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         return {"error": {"code": code, "message": _message(error.get("Message") or "", status)}}
     except BotoCoreError as exc:  # no endpoint in this Region, connection lost, bad parameter
         return {"error": {"code": type(exc).__name__, "message": _message(str(exc), None)}}
+    except ResponseParserError as exc:  # an error page where AWS XML was expected
+        found = re.search(r"\b([45]\d\d) [A-Z]", str(exc))
+        status = int(found.group(1)) if found else None
+        code = f"HTTP {status}" if status else "UnreadableResponse"
+        return {"error": {"code": code, "message": _message("<", status)}}
     answer.pop("ResponseMetadata", None)
     return {"ok": json.loads(json.dumps(answer, default=_plain))}
 
@@ -127,7 +134,9 @@ def collect(
     answers: dict[str, dict[str, Any]] = inventory["calls"]
     for region in inventory["regions"]:
         answers.setdefault(region, {})
-    todo = [c for c in (calls or CALLS) if c.name != "sts.GetCallerIdentity"]
+    todo = [
+        c for c in (calls or CALLS) if c.name != "sts.GetCallerIdentity" and c.scope != "derived"
+    ]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while todo:  # in waves: a fan-out waits for the call whose items it fans out over
             ready = [

@@ -17,6 +17,8 @@ from rich.text import Text
 
 from awsir.console import err, out
 from awsir.findings import Finding
+from awsir.readiness.history import DEFAULT_HISTORY, changes, record, scans
+from awsir.readiness.locations import locations
 from awsir.readiness.model import Options
 from awsir.readiness.scan import (
     ScanReport,
@@ -57,6 +59,23 @@ def scan_command(
             "this role name in each (from the management or a delegated account).",
         ),
     ] = None,
+    responder: Annotated[
+        str | None,
+        typer.Option(
+            "--responder-role",
+            help="ARN of the role responders use: check (IAM "
+            "policy simulation) that it can read and decrypt every log location found "
+            "and acquire evidence.",
+        ),
+    ] = None,
+    locations_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--locations-out",
+            help="Write where each source's logs are (JSON): "
+            "bucket/prefix/KMS key, log group, API. The input of collection.",
+        ),
+    ] = None,
     from_snapshot: Annotated[
         Path | None,
         typer.Option("--from-snapshot", help="Run the checks on a saved snapshot: no AWS call."),
@@ -70,6 +89,12 @@ def scan_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per finding on stdout.")
     ] = False,
+    history: Annotated[
+        Path, typer.Option("--history", help="Folder where every scan's verdicts are kept.")
+    ] = DEFAULT_HISTORY,
+    keep: Annotated[
+        bool, typer.Option("--keep/--no-keep", help="Record this scan in --history.")
+    ] = True,
     fail_under: Annotated[
         int | None,
         typer.Option(
@@ -88,20 +113,28 @@ def scan_command(
             raise typer.Exit(2) from None
     else:
         inventories, problems = _collect(profile, region, _split(regions), role_arn, external_id,
-                                         org_role)  # fmt: skip
+                                         org_role, responder)  # fmt: skip
     if not inventories:  # nothing could be scanned: say why, and no empty report
         for problem in problems or ["no account in the snapshot"]:
             err.print(Text(f"error: {problem}"))
         raise typer.Exit(2)
     report = evaluate(inventories, options, problems=problems)
+    if locations_out is not None:
+        found = [loc.as_dict() for account in report.accounts for loc in locations(account)]
+        write_json(locations_out, {"version": 1, "taken": report.taken, "locations": found})
+        err.print(Text(f"log locations: {locations_out} ({len(found)})"))
     if snapshot_out is not None:
         write_json(snapshot_out, report.snapshot())
         err.print(Text(f"snapshot: {snapshot_out}"))
     for problem in report.problems:
         err.print(Text(f"warning: {problem}"))
+    verdicts = [finding_json(f) for f in report.findings]
+    if keep:
+        recorded = record(report, history, verdicts)
+        err.print(Text(f"recorded in {recorded} (awsir history --history {history})"))
     if as_json:
-        for finding in report.findings:
-            sys.stdout.write(json.dumps(finding_json(finding), ensure_ascii=False) + "\n")
+        for verdict in verdicts:
+            sys.stdout.write(json.dumps(verdict, ensure_ascii=False) + "\n")
     else:
         print_report(report)
     if fail_under is not None and (report.score or 0) < fail_under:
@@ -121,6 +154,7 @@ def _collect(
     role_arn: str | None,
     external_id: str | None,
     org_role: str | None,
+    responder: str | None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     from awsir.aws.session import assume, organization_accounts, session
 
@@ -128,11 +162,13 @@ def _collect(
         base = session(profile, home)
         targets: list[tuple[str, Callable[[], Any]]]
         if org_role:
-            targets = [
-                (a["Id"], partial(assume, base, f"arn:aws:iam::{a['Id']}:role/{org_role}",
-                                  external_id, home))
-                for a in organization_accounts(base)
-            ]  # fmt: skip
+            me = base.client("sts").get_caller_identity()["Account"]
+            targets = []
+            for member in organization_accounts(base):
+                role = f"arn:aws:iam::{member['Id']}:role/{org_role}"
+                maker = partial(assume, base, role, external_id, home)
+                # the account signed in to is scanned with its own credentials
+                targets.append((member["Id"], (lambda: base) if member["Id"] == me else maker))
         elif role_arn:
             targets = [(role_arn, partial(assume, base, role_arn, external_id, home))]
         else:
@@ -154,7 +190,7 @@ def _collect(
         def seen(where: str, name: str) -> None:
             progress.update(task, advance=1, where=f"{where} {name}")
 
-        return collect_accounts(targets, regions, home, on_call=seen)
+        return collect_accounts(targets, regions, home, on_call=seen, responder=responder)
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:
@@ -177,6 +213,15 @@ def print_report(report: ScanReport) -> None:
         counts = [sum(f.status == s for f in mine) for s in ("pass", "fail", "unknown")]
         table.add_row(source, "-" if value is None else str(value), *map(str, counts))
     out.print(table)
+    if len(report.accounts) > 1:  # the organization roll-up
+        table = Table(title="By account", title_justify="left")
+        for name in ("account", "score", "gaps"):
+            table.add_column(name, justify="left" if name == "account" else "right")
+        for account, value in report.scores("account").items():
+            open_gaps = sum(f.account == account and f.status in ("fail", "unknown")
+                            for f in report.findings)  # fmt: skip
+            table.add_row(account, "-" if value is None else str(value), str(open_gaps))
+        out.print(table)
     gaps = [f for f in report.findings if f.status in ("fail", "unknown")]
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     gaps.sort(
@@ -194,3 +239,53 @@ def print_report(report: ScanReport) -> None:
     score = report.score
     out.print(Text(f"Readiness score: {'-' if score is None else score}/100 "
                    f"({len(report.findings)} verdicts, {len(gaps)} gaps)"))  # fmt: skip
+
+
+def history_command(
+    history: Annotated[
+        Path, typer.Option("--history", help="Folder of recorded scans (awsir scan --history).")
+    ] = DEFAULT_HISTORY,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Readiness over time: the score of every recorded scan, and what changed since the
+    previous one (new gaps, fixed gaps)."""
+    found = scans(history)
+    if not found:
+        err.print(Text(f"error: no scan recorded in {history} (run awsir scan first)"))
+        raise typer.Exit(2)
+    change = changes(found[-2], found[-1]) if len(found) > 1 else None
+    if as_json:
+        trend = [{k: s.get(k) for k in ("taken", "accounts", "score", "by_source")} for s in found]
+        since = None if change is None else {
+            "new_gaps": change.new_gaps, "fixed": change.fixed, "gone": change.gone
+        }  # fmt: skip
+        sys.stdout.write(json.dumps({"scans": trend, "since_previous": since}, indent=1) + "\n")
+        return
+    table = Table(title="Readiness score by scan", title_justify="left")
+    for name in ("taken", "accounts", "score", "gaps"):
+        table.add_column(name)
+    for scan in found:
+        gaps = sum(v["status"] in ("fail", "unknown") for v in scan.get("verdicts", []))
+        score = scan.get("score")
+        table.add_row(scan.get("taken", "?"), ", ".join(scan.get("accounts", [])),
+                      "-" if score is None else str(score), str(gaps))  # fmt: skip
+    out.print(table)
+    if change is None:
+        out.print(Text("one scan recorded: nothing to compare yet"))
+        return
+    sections = {
+        "New gaps since the previous scan": change.new_gaps,
+        "Fixed since the previous scan": change.fixed,
+        "Gaps about resources the latest scan did not see": change.gone,
+    }
+    columns = ("status", "check", "account", "region", "resource", "reason")
+    for title, rows in sections.items():
+        if not rows:
+            out.print(Text(f"{title}: none"))
+            continue
+        table = Table(title=title, title_justify="left")
+        for name in columns:
+            table.add_column(name, overflow="fold")
+        for v in rows:
+            table.add_row(*(Text(str(v.get(k) or "")) for k in columns))
+        out.print(table)

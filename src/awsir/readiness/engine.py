@@ -3,7 +3,8 @@
 A check is one module, ``checks/<service>/<id>.py`` (built in, or from a plugin's
 ``awsir.checks`` package), found through the registry. Its metadata sits at its top, declared
 once: the module docstring says why it matters for an investigation (first line: the title),
-``SOURCE`` names the catalog source it is about, ``SEVERITY``, ``NEEDS`` (the calls it reads),
+``SOURCE`` names the catalog source it is about (a result may name another: the evidence
+access check speaks of each location's source), ``SEVERITY``, ``NEEDS`` (the calls it reads),
 ``FIX`` (a command template: ``{resource}``, ``{region}``, ``{account}`` and any key of a
 result's details), and ``run(account, options)`` yields a :class:`Result` per resource.
 """
@@ -97,7 +98,8 @@ def run_checks(
                 findings.append(
                     Finding(
                         kind="check", id=check.id, title=check.title, severity=check.severity,
-                        why=check.why, subject=result.resource, sources=[check.source],
+                        why=check.why, subject=result.resource,
+                        sources=[result.source or check.source],
                         status=result.status.value, account=account.id, region=result.region,
                         reason=result.reason,
                         fix=fix_for(check, result, account.id)

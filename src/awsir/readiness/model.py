@@ -65,6 +65,12 @@ class Account:
     def regions(self) -> list[str]:
         return list(self.raw.get("regions") or [])
 
+    @property
+    def access(self) -> dict[str, Any] | None:
+        """The evidence access simulation (``awsir scan --responder-role``), if one was run."""
+        found = self.raw.get("access")
+        return found if isinstance(found, dict) else None
+
     def answer(self, region: str, name: str) -> Answer:
         """The answer of a call made once in ``region`` (or :data:`GLOBAL`)."""
         return _answer(self.raw.get("calls", {}).get(region, {}).get(name), name)
@@ -92,6 +98,7 @@ class Result:
     region: str
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None  # the log source, when the check's SOURCE is not it
 
 
 def passed(resource: str, region: str, reason: str, **details: Any) -> Result:

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from awsir.findings import Finding
+from awsir.readiness.access import ACQUIRE, Need, needs
 from awsir.readiness.engine import Check, load_checks, run_checks, score, scores_by
+from awsir.readiness.locations import locations
 from awsir.readiness.model import Account, Options
 
 SNAPSHOT_VERSION = 1
@@ -80,23 +82,39 @@ def collect_accounts(
     regions: list[str] | None,
     home: str,
     on_call: Callable[[str, str], None] | None = None,
+    responder: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Inventories of several accounts, in parallel. ``targets`` are (label, session maker):
-    an account whose role cannot be assumed is a problem named in the report, not a crash."""
+    an account whose role cannot be assumed is a problem named in the report, not a crash.
+    With ``responder`` (a role or user ARN), each inventory also holds the simulation of what
+    it may do with the evidence found (``access``)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from awsir.aws.inventory import SignInError, collect
+    from awsir.aws.simulate import simulate
 
     def one(target: tuple[str, Callable[[], Any]]) -> dict[str, Any] | str:
         label, make = target
         try:
-            return collect(make(), regions, home=home, on_call=on_call)
+            session = make()
+            inventory = collect(session, regions, home=home, on_call=on_call)
         except (ClientError, BotoCoreError, SignInError) as exc:
             return f"{label}: cannot sign in: {exc}"
+        if responder:
+            account = Account(inventory)
+            wanted = [(n.action, n.resource, n.policy_of) for n in evidence_needs(account)]
+            inventory["access"] = simulate(session, responder, wanted, account.id, home)
+        return inventory
 
     with ThreadPoolExecutor(max_workers=ACCOUNTS_AT_ONCE) as pool:
         results = list(pool.map(one, targets))
     return [r for r in results if isinstance(r, dict)], [r for r in results if isinstance(r, str)]
+
+
+def evidence_needs(account: Account) -> list[Need]:
+    """Every permission a responder needs in this account: reading each location, acquiring."""
+    found = [need for location in locations(account) for need in needs(location)]
+    return [*found, *ACQUIRE]
 
 
 def _now() -> str:
