@@ -83,6 +83,9 @@ def test_every_planted_gap_and_good_setting_gets_its_verdict(scanned):
     assert verdict(findings, "log_group_retention", "eu-west-1", "/aws/lambda/orders") == "fail"
     assert verdict(findings, "log_group_retention", "us-east-1", "/aws/eks/prod/cluster") == "pass"
     assert verdict(findings, "load_balancer_access_logs", "us-east-1", e.alb_arn) == "fail"
+    assert verdict(findings, "trail_s3_data_events", "global", e.data_bucket) == "fail"
+    data_events = {f["resource"] for f in findings if f["check"] == "trail_s3_data_events"}
+    assert data_events == {e.data_bucket}  # the log buckets are not data buckets
     bucket = next(f for f in findings if f["check"] == "trail_bucket_protection")
     assert "30 days" in bucket["reason"] and e.trail_bucket in bucket["fix"]
 
@@ -105,6 +108,10 @@ def test_checks_rerun_offline_from_the_snapshot(scanned, cli, tmp_path):
     text = cli("scan", "--from-snapshot", str(snapshot), "--no-keep")
     assert text.returncode == 0 and "Readiness score:" in text.stdout
     assert "vpc_flow_logs" in text.stdout and "no flow log" in text.stdout
+    # the incident questions: prod's flows are logged, the default VPC's are not
+    assert "Incident questions" in text.stdout
+    network = next(x for x in text.stdout.splitlines() if "each VPC talk to" in x)
+    assert "partly" in network
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     refused = cli("scan", "--from-snapshot", str(bad), "--no-keep")
@@ -262,3 +269,19 @@ def test_history_shows_the_trend_and_what_changed(scanned, cli, tmp_path):
     assert "New gaps since the previous scan" in text.stdout and e.data_bucket in text.stdout
     empty = cli("history", "--history", str(tmp_path / "nothing"))
     assert empty.returncode == 2 and "no scan recorded" in empty.stderr
+
+
+def test_the_emulated_account_runs_awsir_against_itself(cli, tmp_path):
+    """``python -m awsir.emulated scan ...`` (what the demo runs): its own moto server."""
+    import subprocess
+    import sys
+
+    page = tmp_path / "report.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "awsir.emulated", "scan", "--regions", "us-east-1", "--no-keep",
+         "-o", str(page)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "emulated account" in result.stderr and "Readiness score:" in result.stdout
+    assert "Incident readiness of" in page.read_text()

@@ -151,3 +151,43 @@ def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
         ],
     }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m awsir.emulated [AWSIR ARGS...]``: start a moto server on 127.0.0.1, build the
+    emulated account in it, and run ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
+    import logging
+    import socket
+    import subprocess
+    import sys
+
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        print(
+            "the emulated account needs moto[server] (pip install 'moto[server]')", file=sys.stderr
+        )
+        return 2
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs every request
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "emulated",
+           "AWS_SECRET_ACCESS_KEY": "emulated", "AWS_DEFAULT_REGION": REGIONS[0],
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    try:
+        os.environ.update(env)
+        built = build(boto3.Session(region_name=REGIONS[0]))
+        print(f"emulated account {built.account} in moto on 127.0.0.1:{port} "
+              f"({', '.join(REGIONS)})", file=sys.stderr)  # fmt: skip
+        args = list(argv if argv is not None else sys.argv[1:]) or ["scan"]
+        return subprocess.run([sys.executable, "-m", "awsir", *args], check=False).returncode
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

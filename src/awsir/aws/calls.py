@@ -175,6 +175,47 @@ CALLS: list[Call] = [
         ),
     ),
     Call("rds.DescribeDBInstances"),
+    Call("redshift.DescribeClusters"),
+    Call(
+        "redshift.DescribeLoggingStatus",
+        each=Each(
+            "redshift.DescribeClusters",
+            _list("Clusters"),
+            lambda c: {"ClusterIdentifier": c["ClusterIdentifier"]},
+            lambda c: c["ClusterIdentifier"],
+        ),
+    ),
+    Call("apigateway.GetRestApis"),
+    Call(
+        "apigateway.GetStages",
+        each=Each(
+            "apigateway.GetRestApis",
+            _list("items"),
+            lambda a: {"restApiId": a["id"]},
+            lambda a: a["id"],
+        ),
+    ),
+    Call("apigatewayv2.GetApis"),
+    Call(
+        "apigatewayv2.GetStages",
+        each=Each(
+            "apigatewayv2.GetApis",
+            _list("Items"),
+            lambda a: {"ApiId": a["ApiId"]},
+            lambda a: a["ApiId"],
+        ),
+    ),
+    Call("cloudfront.ListDistributions", "global"),
+    Call(
+        "cloudfront.GetDistributionConfig",
+        "global",
+        each=Each(
+            "cloudfront.ListDistributions",
+            lambda answer: list((answer.get("DistributionList") or {}).get("Items") or []),
+            lambda d: {"Id": d["Id"]},
+            lambda d: d["Id"],
+        ),
+    ),
     Call("lambda.ListFunctions"),
     Call("ec2.DescribeInstances"),
     Call("ssm.DescribeInstanceInformation"),

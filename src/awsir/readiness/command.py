@@ -17,9 +17,11 @@ from rich.text import Text
 
 from awsir.console import err, out
 from awsir.findings import Finding
+from awsir.readiness import reports
 from awsir.readiness.history import DEFAULT_HISTORY, changes, record, scans
 from awsir.readiness.locations import locations
 from awsir.readiness.model import Options
+from awsir.readiness.questions import answer
 from awsir.readiness.scan import (
     ScanReport,
     SnapshotError,
@@ -30,6 +32,7 @@ from awsir.readiness.scan import (
 )
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "unknown": "yellow", "not_applicable": "dim"}
+ANSWER_STYLE = {"answerable": "green", "partly": "yellow", "not": "red", "unknown": "yellow"}
 
 
 def scan_command(
@@ -89,6 +92,16 @@ def scan_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per finding on stdout.")
     ] = False,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write a report; the name says the format: .html "
+            "(charts), .csv, .json, .ocsf.json (OCSF Compliance Finding), .asff.json "
+            "(Security Hub). Repeatable.",
+        ),
+    ] = None,
     history: Annotated[
         Path, typer.Option("--history", help="Folder where every scan's verdicts are kept.")
     ] = DEFAULT_HISTORY,
@@ -105,6 +118,11 @@ def scan_command(
     """Incident readiness: which logs exist in the account, in every Region, whether they are
     complete, delivered, kept and protected, and how to fix each gap. Read-only."""
     options = Options(retention_days=retention_days)
+    unknown_kind = [str(o) for o in outputs or [] if not reports.known(o)]
+    if unknown_kind:
+        err.print(Text(f"error: --output names its format by suffix (.html, .csv, .json, "
+                       f".ocsf.json, .asff.json): {', '.join(unknown_kind)}"))  # fmt: skip
+        raise typer.Exit(2)
     if from_snapshot is not None:
         try:
             inventories, problems = read_snapshot(from_snapshot), list[str]()
@@ -132,6 +150,9 @@ def scan_command(
     if keep:
         recorded = record(report, history, verdicts)
         err.print(Text(f"recorded in {recorded} (awsir history --history {history})"))
+    for output in outputs or []:
+        fmt = reports.write(report, output, scans(history) if keep else [])
+        err.print(Text(f"{fmt} report: {output}"))
     if as_json:
         for verdict in verdicts:
             sys.stdout.write(json.dumps(verdict, ensure_ascii=False) + "\n")
@@ -222,6 +243,18 @@ def print_report(report: ScanReport) -> None:
                             for f in report.findings)  # fmt: skip
             table.add_row(account, "-" if value is None else str(value), str(open_gaps))
         out.print(table)
+    table = Table(title="Incident questions", title_justify="left")
+    for name in ("question", "answer", "blind spots"):
+        table.add_column(name, overflow="fold")
+    for found in answer(report.findings):
+        if found.status == "nothing_to_ask":
+            continue
+        shown = ", ".join(sorted({f"{f.subject} ({f.region})" for f in found.blind})[:6])
+        more = len({(f.subject, f.region) for f in found.blind}) - 6
+        style = ANSWER_STYLE.get(found.status, "")
+        table.add_row(found.question.text, Text(found.status, style=style),
+                      Text(shown + (f" and {more} more" if more > 0 else "")))  # fmt: skip
+    out.print(table)
     gaps = [f for f in report.findings if f.status in ("fail", "unknown")]
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     gaps.sort(
