@@ -285,3 +285,23 @@ def test_the_emulated_account_runs_awsir_against_itself(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "emulated account" in result.stderr and "Readiness score:" in result.stdout
     assert "Incident readiness of" in page.read_text()
+
+
+def test_pages_are_followed_where_boto3_has_no_paginator(account):
+    """wafv2 ListWebACLs has no boto3 paginator: its NextMarker is followed by hand."""
+    import boto3
+
+    from awsir.aws.inventory import ask
+
+    waf = boto3.client("wafv2", region_name="eu-west-1")
+    for k in range(3):
+        waf.create_web_acl(
+            Name=f"acl-{k}", Scope="REGIONAL", DefaultAction={"Allow": {}},
+            VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                              "MetricName": f"acl{k}"},
+        )  # fmt: skip
+    one_page = waf.list_web_acls(Scope="REGIONAL", Limit=1)
+    assert len(one_page["WebACLs"]) == 1 and one_page.get("NextMarker")
+    found = ask(waf, "ListWebACLs", {"Scope": "REGIONAL", "Limit": 1})
+    assert sorted(a["Name"] for a in found["ok"]["WebACLs"]) == ["acl-0", "acl-1", "acl-2"]
+    assert "NextMarker" not in found["ok"]

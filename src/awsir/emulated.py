@@ -156,6 +156,8 @@ def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m awsir.emulated [AWSIR ARGS...]``: start a moto server on 127.0.0.1, build the
     emulated account in it, and run ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
+    import contextlib
+    import io
     import logging
     import socket
     import subprocess
@@ -184,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emulated account {built.account} in moto on 127.0.0.1:{port} "
               f"({', '.join(REGIONS)})", file=sys.stderr)  # fmt: skip
         args = list(argv if argv is not None else sys.argv[1:]) or ["scan"]
-        return subprocess.run([sys.executable, "-m", "awsir", *args], check=False).returncode
+        # moto's server thread prints a line for every call it does not emulate; the command's
+        # own output goes to the inherited file descriptors, untouched
+        with contextlib.redirect_stdout(io.StringIO()):
+            return subprocess.run([sys.executable, "-m", "awsir", *args], check=False).returncode
     finally:
         server.stop()
 

@@ -28,6 +28,7 @@ from awsir.aws.session import SCAN_RETRIES
 
 GLOBAL = "global"
 WORKERS = 16
+MAX_PAGES = 1000  # a token that never ends is a bug of the endpoint, not a reason to hang
 
 
 def _plain(value: Any) -> Any:
@@ -66,7 +67,7 @@ def ask(client: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if client.can_paginate(method):
             answer = client.get_paginator(method).paginate(**params).build_full_result()
         else:
-            answer = getattr(client, method)(**params)
+            answer = _all_pages(client, operation, method, params)
     except ClientError as exc:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -83,6 +84,31 @@ def ask(client: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         return {"error": {"code": code, "message": _message("<", status)}}
     answer.pop("ResponseMetadata", None)
     return {"ok": json.loads(json.dumps(answer, default=_plain))}
+
+
+def _all_pages(client: Any, operation: str, method: str, params: dict[str, Any]) -> Any:
+    """Every page of an operation boto3 has no paginator for (wafv2 ListWebACLs, GuardDuty
+    ListPublishingDestinations...): follow the token its input and output share, and join the
+    lists of the pages."""
+    model = client.meta.service_model.operation_model(operation)
+    inputs = set(model.input_shape.members) if model.input_shape else set()
+    outputs = set(model.output_shape.members) if model.output_shape else set()
+    tokens = [k for k in inputs & outputs if "token" in k.lower() or "marker" in k.lower()]
+    answer = getattr(client, method)(**params)
+    for _ in range(MAX_PAGES):
+        token = next((answer.get(k) for k in tokens if answer.get(k)), None)
+        if token is None:
+            break
+        page = getattr(client, method)(**params, **{k: token for k in tokens})
+        for key, value in page.items():
+            if isinstance(value, list) and isinstance(answer.get(key), list):
+                answer[key] = answer[key] + value
+            elif key in tokens or key not in answer:
+                answer[key] = value
+        if not any(page.get(k) for k in tokens):
+            answer = {k: v for k, v in answer.items() if k not in tokens}
+            break
+    return answer
 
 
 def _message(text: str, status: int | None) -> str:
