@@ -205,6 +205,43 @@ CALLS: list[Call] = [
             lambda a: a["ApiId"],
         ),
     ),
+    Call("ecs.ListTaskDefinitionFamilies", params={"status": "ACTIVE"}),
+    Call(
+        "ecs.DescribeTaskDefinition",
+        each=Each(  # a family's latest ACTIVE revision
+            "ecs.ListTaskDefinitionFamilies",
+            _list("families"),
+            lambda f: {"taskDefinition": f},
+            lambda f: f,
+        ),
+    ),
+    Call("elasticbeanstalk.DescribeEnvironments"),
+    Call(
+        "elasticbeanstalk.DescribeConfigurationSettings",
+        each=Each(
+            "elasticbeanstalk.DescribeEnvironments",
+            lambda answer: [
+                e
+                for e in answer.get("Environments") or []
+                if e.get("Status") not in ("Terminated", "Terminating")
+            ],
+            lambda e: {
+                "ApplicationName": e["ApplicationName"],
+                "EnvironmentName": e["EnvironmentName"],
+            },
+            lambda e: e["EnvironmentName"],
+        ),
+    ),
+    Call("vpc-lattice.ListServiceNetworks"),
+    Call(
+        "vpc-lattice.ListAccessLogSubscriptions",
+        each=Each(
+            "vpc-lattice.ListServiceNetworks",
+            _list("items"),
+            lambda n: {"resourceIdentifier": n["arn"]},
+            lambda n: n["arn"],
+        ),
+    ),
     Call("cloudfront.ListDistributions", "global"),
     Call(
         "cloudfront.GetDistributionConfig",

@@ -20,13 +20,14 @@ class Question:
     id: str
     text: str
     checks: tuple[str, ...]
-    region: str | None = None  # only verdicts of this Region decide (IAM events: us-east-1)
+    region: str | None = None  # only verdicts of this Region (and global ones) decide
     any_of: bool = False  # a resource is seen when any of the checks passes for it
 
 
 QUESTIONS = (
     Question("iam_changes", "Who changed IAM (users, roles, policies, access keys)?",
-             ("trail_covers_every_region", "trail_delivery_health"), "us-east-1"),
+             ("trail_covers_every_region", "trail_delivery_health", "trail_global_service_events"),
+             "us-east-1"),
     Question("api_activity", "Who did what, from where, in each Region (API calls)?",
              ("trail_covers_every_region", "trail_delivery_health")),
     Question("bucket_access", "Who read or deleted objects in each bucket?",
@@ -36,9 +37,11 @@ QUESTIONS = (
     Question("dns", "Which domains did each VPC resolve?", ("resolver_query_logging",)),
     Question("web", "Who accessed each web application or API, with which requests?",
              ("load_balancer_access_logs", "waf_logging", "cloudfront_logging",
-              "api_gateway_logging")),
+              "api_gateway_logging", "lattice_access_logs")),
     Question("hosts", "What happened on each instance (commands, processes, OS logs)?",
              ("ec2_ssm_managed",)),
+    Question("applications", "What did each container and application write?",
+             ("ecs_task_logging", "beanstalk_log_streaming")),
     Question("databases", "Who logged in to each database, and what did they run?",
              ("rds_log_exports", "redshift_audit_logging")),
     Question("kubernetes", "Who did what in each Kubernetes cluster?", ("eks_control_plane_logs",)),
@@ -76,9 +79,10 @@ class Answer:
 def answer(findings: list[Finding]) -> list[Answer]:
     answers = []
     for question in QUESTIONS:
+        regions = None if question.region is None else (question.region, "global")
         mine = [f for f in findings if f.id in question.checks
                 and f.status in ("pass", "fail", "unknown")
-                and (question.region is None or f.region == question.region)]  # fmt: skip
+                and (regions is None or f.region in regions)]  # fmt: skip
         passing = [f for f in mine if f.status == "pass"]
         blind = [f for f in mine if f.status != "pass"]
         if question.any_of:  # seen through another check: not blind
