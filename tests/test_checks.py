@@ -83,3 +83,19 @@ def test_a_check_that_lacks_metadata_is_refused(tmp_path):
     )
     with pytest.raises(CheckError, match="inventory does not make"):
         load_check("broken", path)
+
+
+@pytest.mark.parametrize("check_id", sorted(c for c in CHECKS if CHECKS[c].terraform))
+def test_terraform_fixes_fill_every_placeholder_and_balance_their_braces(check_id):
+    import re
+
+    from awsir.readiness.engine import fix_for
+    from awsir.readiness.model import Result, Status
+
+    details = {"wanted": 365, "bucket": "b", "api": "a", "stage": "s", "zone": "z"}
+    text = fix_for(CHECKS[check_id].terraform, Result(Status.failed, "9-res/x", "us-east-1", "r",
+                                                      details), "111122223333")  # fmt: skip
+    assert not re.search(r"(?<!\$)\{[a-z_]+\}", text), text  # ${...} is Terraform's own
+    assert text.count("{") == text.count("}")
+    if "{label}" in CHECKS[check_id].terraform:  # a Terraform label starts with a letter
+        assert '"r_9_res_x"' in text

@@ -40,6 +40,7 @@ class Finding:
     region: str | None = None
     reason: str | None = None
     fix: str | None = None  # a ready-to-run command
+    terraform: str | None = None  # the same fix as Terraform, where natural
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

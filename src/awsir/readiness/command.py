@@ -219,7 +219,8 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "check": finding.id, "title": finding.title, "source": finding.sources[0],
         "status": finding.status, "severity": finding.severity.value, "resource": finding.subject,
         "region": finding.region, "account": finding.account, "reason": finding.reason,
-        "why": finding.why, "fix": finding.fix, "details": finding.details,
+        "why": finding.why, "fix": finding.fix, "terraform": finding.terraform,
+        "details": finding.details,
     }  # fmt: skip
 
 

@@ -5,8 +5,9 @@ A check is one module, ``checks/<service>/<id>.py`` (built in, or from a plugin'
 once: the module docstring says why it matters for an investigation (first line: the title),
 ``SOURCE`` names the catalog source it is about (a result may name another: the evidence
 access check speaks of each location's source), ``SEVERITY``, ``NEEDS`` (the calls it reads),
-``FIX`` (a command template: ``{resource}``, ``{region}``, ``{account}`` and any key of a
-result's details), and ``run(account, options)`` yields a :class:`Result` per resource.
+``FIX`` (a command template: ``{resource}``, ``{region}``, ``{account}``, ``{label}`` and any
+key of a result's details), optionally ``TERRAFORM`` (the same fix as a Terraform resource), and
+``run(account, options)`` yields a :class:`Result` per resource.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Check:
     needs: tuple[str, ...]
     fix: str
     module: ModuleType
+    terraform: str | None = None  # the same fix as Terraform, where that is natural
 
     def run(self, account: Account, options: Options) -> Iterable[Result]:
         return self.module.run(account, options)  # type: ignore[no-any-return]
@@ -65,9 +67,11 @@ def load_check(id: str, path: Path) -> Check:
     if unknown_calls:
         raise CheckError(f"{path}: NEEDS calls the inventory does not make: {unknown_calls}")
     title, _, why = doc.partition("\n")
+    terraform = getattr(module, "TERRAFORM", None)
     return Check(
         id, path.parent.name, title.strip().rstrip("."), " ".join(why.split()), module.SOURCE,
         Severity(module.SEVERITY), tuple(module.NEEDS), module.FIX.strip(), module,
+        terraform.strip() if terraform else None,
     )  # fmt: skip
 
 
@@ -81,10 +85,14 @@ class _Blank(dict[str, Any]):
         return "{" + key + "}"
 
 
-def fix_for(check: Check, result: Result, account: str) -> str:
+def fix_for(template: str, result: Result, account: str) -> str:
+    """``template`` (a check's FIX or TERRAFORM) filled for one result."""
     values = _Blank(resource=result.resource, region=result.region, account=account)
     values.update({k: v for k, v in result.details.items() if isinstance(v, str | int)})
-    return string.Formatter().vformat(check.fix, (), values)
+    # a name fit for a Terraform resource label
+    label = "".join(c if c.isalnum() else "_" for c in result.resource)[:60]
+    values.setdefault("label", label if label[:1].isalpha() else f"r_{label}")
+    return string.Formatter().vformat(template, (), values)
 
 
 def run_checks(
@@ -95,6 +103,7 @@ def run_checks(
     for account in accounts:
         for check in checks:
             for result in check.run(account, options):
+                gap = result.status in (Status.failed, Status.unknown)
                 findings.append(
                     Finding(
                         kind="check", id=check.id, title=check.title, severity=check.severity,
@@ -102,8 +111,9 @@ def run_checks(
                         sources=[result.source or check.source],
                         status=result.status.value, account=account.id, region=result.region,
                         reason=result.reason,
-                        fix=fix_for(check, result, account.id)
-                        if result.status in (Status.failed, Status.unknown) else None,
+                        fix=fix_for(check.fix, result, account.id) if gap else None,
+                        terraform=fix_for(check.terraform, result, account.id)
+                        if gap and check.terraform else None,
                         details=result.details,
                     )
                 )  # fmt: skip

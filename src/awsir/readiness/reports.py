@@ -25,7 +25,7 @@ from awsir.readiness.questions import answer
 from awsir.readiness.scan import ScanReport
 
 CSV_COLUMNS = ("account", "region", "source", "check", "severity", "status", "resource",
-               "reason", "title", "fix")  # fmt: skip
+               "reason", "title", "fix", "terraform")  # fmt: skip
 OCSF_SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 OCSF_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "unknown": (0, "Unknown"),
                "not_applicable": (99, "Not Applicable")}  # fmt: skip
@@ -36,7 +36,8 @@ ASFF_STATUS = {"pass": "PASSED", "fail": "FAILED", "unknown": "WARNING",
 def verdict(f: Finding) -> dict[str, Any]:
     return {"account": f.account, "region": f.region, "source": f.sources[0], "check": f.id,
             "severity": f.severity.value, "status": f.status, "resource": f.subject,
-            "reason": f.reason, "title": f.title, "fix": f.fix}  # fmt: skip
+            "reason": f.reason, "title": f.title, "fix": f.fix,
+            "terraform": f.terraform}  # fmt: skip
 
 
 def as_json(report: ScanReport) -> dict[str, Any]:
@@ -222,7 +223,13 @@ def as_html(report: ScanReport, trend: list[dict[str, Any]]) -> str:
         f'<tr><td>{escape(f.severity.value)}</td><td class="{escape(f.status or "")}">'
         f"{escape(f.status or '')}</td><td>{escape(f.id)}</td><td>{escape(f.account or '')}</td>"
         f"<td>{escape(f.region or '')}</td><td>{escape(f.subject or '')}</td>"
-        f"<td>{escape(f.reason or '')}</td><td><code>{escape(f.fix or '')}</code></td></tr>"
+        f"<td>{escape(f.reason or '')}</td><td><code>{escape(f.fix or '')}</code>"
+        + (
+            f"<details><summary>Terraform</summary><code>{escape(f.terraform)}</code></details>"
+            if f.terraform
+            else ""
+        )
+        + "</td></tr>"
         for f in gaps
     )
     value = report.score

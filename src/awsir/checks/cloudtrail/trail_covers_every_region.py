@@ -20,6 +20,14 @@ NEEDS = ("cloudtrail.DescribeTrails", "cloudtrail.GetTrailStatus", "cloudtrail.G
 FIX = """aws s3 mb s3://cloudtrail-{account} --region {region}  # plus the bucket policy CloudTrail needs
 aws cloudtrail create-trail --name org-trail --s3-bucket-name cloudtrail-{account} --is-multi-region-trail --enable-log-file-validation --region {region}
 aws cloudtrail start-logging --name org-trail --region {region}"""
+TERRAFORM = """resource "aws_cloudtrail" "main" {{
+  name                          = "org-trail"
+  s3_bucket_name                = "cloudtrail-{account}"  # with the bucket policy CloudTrail needs
+  is_multi_region_trail         = true
+  include_global_service_events = true
+  enable_log_file_validation    = true
+  enable_logging                = true
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -17,6 +17,8 @@ SEVERITY = "medium"
 NEEDS = ("cloudtrail.DescribeTrails",)
 FIX = """aws kms create-key --description "CloudTrail logs" --region {region}  # key policy: allow cloudtrail.amazonaws.com to GenerateDataKey*
 aws cloudtrail update-trail --name {resource} --kms-key-id <key-arn> --region {region}"""
+TERRAFORM = """# in the aws_cloudtrail resource of {resource}:
+  kms_key_id = aws_kms_key.cloudtrail.arn  # key policy: allow cloudtrail.amazonaws.com kms:GenerateDataKey*"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -16,6 +16,8 @@ SOURCE = "cloudtrail_digest"
 SEVERITY = "medium"
 NEEDS = ("cloudtrail.DescribeTrails",)
 FIX = "aws cloudtrail update-trail --name {resource} --enable-log-file-validation --region {region}"
+TERRAFORM = """# in the aws_cloudtrail resource of {resource}:
+  enable_log_file_validation = true"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -20,6 +20,22 @@ SOURCE = "cloudtrail_data_events"
 SEVERITY = "medium"
 NEEDS = ("cloudtrail.DescribeTrails", "cloudtrail.GetEventSelectors", "s3.ListBuckets")
 FIX = """aws cloudtrail put-event-selectors --trail-name <trail> --advanced-event-selectors '[{{"Name": "S3 data events", "FieldSelectors": [{{"Field": "eventCategory", "Equals": ["Data"]}}, {{"Field": "resources.type", "Equals": ["AWS::S3::Object"]}}, {{"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::{resource}/"]}}]}}]'"""
+TERRAFORM = """# in the aws_cloudtrail resource that should log {resource}'s objects:
+  advanced_event_selector {{
+    name = "S3 data events of {resource}"
+    field_selector {{
+      field  = "eventCategory"
+      equals = ["Data"]
+    }}
+    field_selector {{
+      field  = "resources.type"
+      equals = ["AWS::S3::Object"]
+    }}
+    field_selector {{
+      field       = "resources.ARN"
+      starts_with = ["arn:aws:s3:::{resource}/"]
+    }}
+  }}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

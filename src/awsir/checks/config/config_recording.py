@@ -18,6 +18,24 @@ NEEDS = ("config.DescribeConfigurationRecorders", "config.DescribeConfigurationR
 FIX = """aws configservice put-configuration-recorder --configuration-recorder name=default,roleARN=<config-role-arn> --recording-group allSupported=true,includeGlobalResourceTypes=true --region {region}
 aws configservice put-delivery-channel --delivery-channel name=default,s3BucketName=<config-bucket> --region {region}
 aws configservice start-configuration-recorder --configuration-recorder-name default --region {region}"""
+TERRAFORM = """resource "aws_config_configuration_recorder" "default" {{  # provider region {region}
+  name     = "default"
+  role_arn = "<config-role-arn>"
+  recording_group {{
+    all_supported                 = true
+    include_global_resource_types = true
+  }}
+}}
+resource "aws_config_delivery_channel" "default" {{
+  name           = "default"
+  s3_bucket_name = "<config-bucket>"
+  depends_on     = [aws_config_configuration_recorder.default]
+}}
+resource "aws_config_configuration_recorder_status" "default" {{
+  name       = aws_config_configuration_recorder.default.name
+  is_enabled = true
+  depends_on = [aws_config_delivery_channel.default]
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -15,6 +15,8 @@ SEVERITY = "high"
 NEEDS = ("eks.ListClusters", "eks.DescribeCluster")
 WANTED = ("api", "audit", "authenticator")
 FIX = """aws eks update-cluster-config --name {resource} --logging '{{"clusterLogging": [{{"types": ["api", "audit", "authenticator"], "enabled": true}}]}}' --region {region}"""
+TERRAFORM = """# in the aws_eks_cluster resource of {resource}:
+  enabled_cluster_log_types = ["api", "audit", "authenticator"]"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

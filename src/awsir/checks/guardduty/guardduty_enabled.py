@@ -14,6 +14,10 @@ SOURCE = "guardduty"
 SEVERITY = "high"
 NEEDS = ("guardduty.ListDetectors", "guardduty.GetDetector")
 FIX = "aws guardduty create-detector --enable --finding-publishing-frequency FIFTEEN_MINUTES --region {region}"
+TERRAFORM = """resource "aws_guardduty_detector" "{label}" {{  # with provider region {region}
+  enable                       = true
+  finding_publishing_frequency = "FIFTEEN_MINUTES"
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -15,6 +15,8 @@ SOURCE = "cloudwatch_logs"
 SEVERITY = "medium"
 NEEDS = ("logs.DescribeLogGroups",)
 FIX = "aws logs put-retention-policy --log-group-name {resource} --retention-in-days {wanted} --region {region}"
+TERRAFORM = """# in the aws_cloudwatch_log_group resource of {resource}:
+  retention_in_days = {wanted}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -16,6 +16,14 @@ SEVERITY = "medium"
 NEEDS = ("ec2.DescribeVpcs", "route53resolver.ListResolverQueryLogConfigAssociations")
 FIX = """aws route53resolver create-resolver-query-log-config --name dns-{region} --destination-arn arn:aws:s3:::<dns-log-bucket> --region {region}
 aws route53resolver associate-resolver-query-log-config --resolver-query-log-config-id <config-id> --resource-id {resource} --region {region}"""
+TERRAFORM = """resource "aws_route53_resolver_query_log_config" "dns" {{
+  name            = "dns-{region}"
+  destination_arn = "arn:aws:s3:::<dns-log-bucket>"
+}}
+resource "aws_route53_resolver_query_log_config_association" "{label}" {{
+  resolver_query_log_config_id = aws_route53_resolver_query_log_config.dns.id
+  resource_id                  = "{resource}"
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

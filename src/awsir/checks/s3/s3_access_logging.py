@@ -16,6 +16,11 @@ SOURCE = "s3_access"
 SEVERITY = "medium"
 NEEDS = ("s3.ListBuckets", "s3.GetBucketLogging")
 FIX = """aws s3api put-bucket-logging --bucket {resource} --bucket-logging-status '{{"LoggingEnabled": {{"TargetBucket": "<log-bucket>", "TargetPrefix": "{resource}/"}}}}'"""
+TERRAFORM = """resource "aws_s3_bucket_logging" "{label}" {{
+  bucket        = "{resource}"
+  target_bucket = "<log-bucket>"
+  target_prefix = "{resource}/"
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

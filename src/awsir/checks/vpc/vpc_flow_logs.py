@@ -16,6 +16,14 @@ SOURCE = "vpc_flow"
 SEVERITY = "high"
 NEEDS = ("ec2.DescribeVpcs", "ec2.DescribeFlowLogs")
 FIX = """aws ec2 create-flow-logs --resource-type VPC --resource-ids {resource} --traffic-type ALL --log-destination-type s3 --log-destination arn:aws:s3:::<flow-log-bucket> --max-aggregation-interval 60 --region {region}"""
+TERRAFORM = """resource "aws_flow_log" "{label}" {{
+  vpc_id                   = "{resource}"
+  traffic_type             = "ALL"
+  log_destination_type     = "s3"
+  log_destination          = "arn:aws:s3:::<flow-log-bucket>"
+  max_aggregation_interval = 60
+  log_format = "$${{version}} $${{account-id}} $${{interface-id}} $${{srcaddr}} $${{dstaddr}} $${{srcport}} $${{dstport}} $${{protocol}} $${{packets}} $${{bytes}} $${{start}} $${{end}} $${{action}} $${{log-status}} $${{vpc-id}} $${{instance-id}} $${{tcp-flags}} $${{pkt-srcaddr}} $${{pkt-dstaddr}} $${{flow-direction}}"
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:

@@ -16,6 +16,10 @@ SEVERITY = "medium"
 NEEDS = ("wafv2.ListWebACLs", "wafv2.GetLoggingConfiguration")
 FIX = "aws wafv2 put-logging-configuration --logging-configuration ResourceArn={resource},LogDestinationConfigs=arn:aws:s3:::aws-waf-logs-<name> --region {region}"
 NOT_CONFIGURED = "WAFNonexistentItemException"
+TERRAFORM = """resource "aws_wafv2_web_acl_logging_configuration" "{label}" {{
+  resource_arn            = "{resource}"
+  log_destination_configs = ["arn:aws:s3:::aws-waf-logs-<name>"]
+}}"""
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:
