@@ -26,8 +26,9 @@ def cases_of(check_id: str) -> list[dict]:
 def verdicts(check_id: str, case: dict) -> list[dict]:
     raw = {"account": "111122223333", "regions": case.get("regions", ["us-east-1"]),
            "calls": case["calls"]}  # fmt: skip
-    if "access" in case:  # the responder's policy simulation (awsir scan --responder-role)
-        raw["access"] = case["access"]
+    for step in ("access", "function_roles"):  # the policy simulations of awsir scan
+        if step in case:
+            raw[step] = case[step]
     return [
         {"status": f.status, "region": f.region, "resource": f.subject, "reason": f.reason}
         for f in run_checks([Account(raw)], [CHECKS[check_id]], Options())

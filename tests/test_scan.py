@@ -92,6 +92,8 @@ def test_every_planted_gap_and_good_setting_gets_its_verdict(scanned):
 
 def test_a_call_the_endpoint_cannot_answer_is_unknown_with_its_reason(scanned):
     _, findings, _ = scanned
+    # nor iam:SimulatePrincipalPolicy: whether the function's role may write logs is unknown
+    assert verdict(findings, "lambda_can_write_logs", "us-east-1", "orders") == "unknown"
     # moto does not implement IAM Access Analyzer: the check must not guess
     analyzer = [f for f in findings if f["check"] == "access_analyzer_enabled"]
     assert analyzer and {f["status"] for f in analyzer} == {"unknown"}

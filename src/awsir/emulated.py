@@ -13,7 +13,8 @@ Two Regions. What is there, and the gaps a scan must find:
 - GuardDuty in us-east-1 only, not exporting findings; AWS Config recording everything in
   us-east-1 only;
 - log groups: one kept 30 days (eu-west-1), one never expiring (us-east-1);
-- an Application Load Balancer without access logs (us-east-1).
+- an Application Load Balancer without access logs (us-east-1);
+- a Lambda function whose role has no policy (it cannot write its logs).
 """
 
 from __future__ import annotations
@@ -124,6 +125,14 @@ def build(session: boto3.Session | None = None) -> Emulated:
     c("logs", west).create_log_group(logGroupName="/aws/lambda/orders")
     c("logs", west).put_retention_policy(logGroupName="/aws/lambda/orders", retentionInDays=30)
 
+    role = c("iam").create_role(RoleName="orders-fn", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}],
+    }))["Role"]["Arn"]  # fmt: skip
+    c("lambda").create_function(
+        FunctionName="orders", Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": _tiny_zip()},
+    )  # fmt: skip
     subnets = [
         ec2.create_subnet(VpcId=prod, CidrBlock=f"10.20.{k}.0/24", AvailabilityZone=f"{east}{z}")
         for k, z in ((1, "a"), (2, "b"))
@@ -135,6 +144,16 @@ def build(session: boto3.Session | None = None) -> Emulated:
         account, trail_bucket, access_logs, data, prod, default_vpc, eu_vpc,
         trail["TrailARN"], alb["LoadBalancers"][0]["LoadBalancerArn"],
     )  # fmt: skip
+
+
+def _tiny_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
 
 
 def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:

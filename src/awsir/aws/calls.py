@@ -45,7 +45,9 @@ class Call:
 
     @property
     def operation(self) -> str:
-        return self.name.split(".", 1)[1]
+        """The API operation (a name may add ``#variant`` when one operation is asked twice
+        with different parameters)."""
+        return self.name.split(".", 1)[1].split("#", 1)[0]
 
     def __post_init__(self) -> None:
         if not READ_ONLY.match(self.operation):
@@ -155,6 +157,18 @@ CALLS: list[Call] = [
         ),
     ),
     Call("wafv2.ListWebACLs", params={"Scope": "REGIONAL"}),
+    # web ACLs of CloudFront distributions: one global list, asked in us-east-1
+    Call("wafv2.ListWebACLs#cloudfront", "global", params={"Scope": "CLOUDFRONT"}),
+    Call(
+        "wafv2.GetLoggingConfiguration#cloudfront",
+        "global",
+        each=Each(
+            "wafv2.ListWebACLs#cloudfront",
+            _list("WebACLs"),
+            lambda acl: {"ResourceArn": acl["ARN"]},
+            lambda acl: acl["ARN"],
+        ),
+    ),
     Call(
         "wafv2.GetLoggingConfiguration",
         each=Each(

@@ -41,7 +41,7 @@ QUESTIONS = (
     Question("hosts", "What happened on each instance (commands, processes, OS logs)?",
              ("ec2_ssm_managed",)),
     Question("applications", "What did each container and application write?",
-             ("ecs_task_logging", "beanstalk_log_streaming")),
+             ("ecs_task_logging", "beanstalk_log_streaming", "lambda_can_write_logs")),
     Question("databases", "Who logged in to each database, and what did they run?",
              ("rds_log_exports", "redshift_audit_logging")),
     Question("kubernetes", "Who did what in each Kubernetes cluster?", ("eks_control_plane_logs",)),

@@ -100,10 +100,16 @@ def collect_accounts(
             inventory = collect(session, regions, home=home, on_call=on_call)
         except (ClientError, BotoCoreError, SignInError) as exc:
             return f"{label}: cannot sign in: {exc}"
+        account = Account(inventory)
         if responder:
-            account = Account(inventory)
             wanted = [(n.action, n.resource, n.policy_of) for n in evidence_needs(account)]
             inventory["access"] = simulate(session, responder, wanted, account.id, home)
+        roles = function_log_needs(account)
+        inventory["function_roles"] = {
+            role: simulate(session, role, [(n.action, n.resource, None) for n in wanted],
+                           account.id, home)
+            for role, wanted in roles.items()
+        }  # fmt: skip
         return inventory
 
     with ThreadPoolExecutor(max_workers=ACCOUNTS_AT_ONCE) as pool:
@@ -115,6 +121,33 @@ def evidence_needs(account: Account) -> list[Need]:
     """Every permission a responder needs in this account: reading each location, acquiring."""
     found = [need for location in locations(account) for need in needs(location)]
     return [*found, *ACQUIRE]
+
+
+def function_log_needs(account: Account) -> dict[str, list[Need]]:
+    """What each Lambda function's role must be allowed so the function's output is logged:
+    logs:CreateLogStream and logs:PutLogEvents on its log group, per role."""
+    found: dict[str, list[Need]] = {}
+    for function in lambda_functions(account):
+        found.setdefault(function["role"], []).extend(function["needs"])
+    return found
+
+
+def lambda_functions(account: Account) -> list[dict[str, Any]]:
+    """Each function with its Region, role, log group and the permissions its role needs.
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"""
+    found = []
+    for region in account.regions:
+        for fn in account.answer(region, "lambda.ListFunctions").get("Functions") or []:
+            if not fn.get("Role"):
+                continue
+            group = (fn.get("LoggingConfig") or {}).get(
+                "LogGroup"
+            ) or f"/aws/lambda/{fn['FunctionName']}"
+            arn = f"arn:aws:logs:{region}:{account.id}:log-group:{group}:*"
+            needs = [Need("logs:CreateLogStream", arn), Need("logs:PutLogEvents", arn)]
+            found.append({"name": fn["FunctionName"], "region": region, "role": fn["Role"],
+                          "log_group": group, "needs": needs})  # fmt: skip
+    return found
 
 
 def _now() -> str:

@@ -1,4 +1,4 @@
-"""Buckets have S3 server access logging on, into another bucket.
+"""Buckets have S3 server access logging on, into another bucket that exists.
 
 Server access logs record every request to a bucket (requester, source IP, operation, key,
 result, bytes), including anonymous ones and those CloudTrail data events are not enabled for:
@@ -10,7 +10,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html
 from collections.abc import Iterator
 
 from awsir.checks.s3._buckets import buckets, logging_target, names
-from awsir.readiness.model import GLOBAL, Account, Options, Result, failed, passed, unknown
+from awsir.readiness.model import GLOBAL, Account, Answer, Options, Result, failed, passed, unknown
 
 SOURCE = "s3_access"
 SEVERITY = "medium"
@@ -27,6 +27,7 @@ def run(account: Account, options: Options) -> Iterator[Result]:
     if not buckets(account).ok:
         yield unknown("s3", GLOBAL, buckets(account))
         return
+    mine = set(names(account))
     for name in names(account):
         logging = logging_target(account, name)
         if not logging.ok:
@@ -37,5 +38,8 @@ def run(account: Account, options: Options) -> Iterator[Result]:
             yield failed(name, GLOBAL, "server access logging is off")
         elif target == name:
             yield failed(name, GLOBAL, "logs into itself", target=target)
+        elif target not in mine:  # deleted, or another account's log archive
+            hint = f"logs to {target}, not a bucket of this account: check it exists there"
+            yield unknown(name, GLOBAL, Answer(None, {"code": "NotVisible", "message": hint}))
         else:
             yield passed(name, GLOBAL, f"logs to {target}", target=target)

@@ -1,4 +1,4 @@
-"""AWS WAF web ACLs have logging on.
+"""AWS WAF web ACLs have logging on (regional ones and CloudFront's).
 
 WAF logs record every request the web ACL evaluated, the rule that matched and the action:
 probing, injection attempts and credential stuffing against the application, including what was
@@ -9,11 +9,12 @@ https://docs.aws.amazon.com/waf/latest/developerguide/logging.html
 
 from collections.abc import Iterator
 
-from awsir.readiness.model import Account, Options, Result, failed, passed, unknown
+from awsir.readiness.model import GLOBAL, Account, Options, Result, failed, passed, unknown
 
 SOURCE = "waf"
 SEVERITY = "medium"
-NEEDS = ("wafv2.ListWebACLs", "wafv2.GetLoggingConfiguration")
+NEEDS = ("wafv2.ListWebACLs", "wafv2.GetLoggingConfiguration", "wafv2.ListWebACLs#cloudfront",
+         "wafv2.GetLoggingConfiguration#cloudfront")  # fmt: skip
 FIX = "aws wafv2 put-logging-configuration --logging-configuration ResourceArn={resource},LogDestinationConfigs=arn:aws:s3:::aws-waf-logs-<name> --region {region}"
 NOT_CONFIGURED = "WAFNonexistentItemException"
 TERRAFORM = """resource "aws_wafv2_web_acl_logging_configuration" "{label}" {{
@@ -23,12 +24,13 @@ TERRAFORM = """resource "aws_wafv2_web_acl_logging_configuration" "{label}" {{
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:
-    for region in account.regions:
-        listed = account.answer(region, "wafv2.ListWebACLs")
+    scopes = [(r, "") for r in account.regions] + [(GLOBAL, "#cloudfront")]
+    for region, variant in scopes:
+        listed = account.answer(region, f"wafv2.ListWebACLs{variant}")
         if not listed.ok:
             yield unknown(f"wafv2:{region}", region, listed)
             continue
-        configs = account.each(region, "wafv2.GetLoggingConfiguration")
+        configs = account.each(region, f"wafv2.GetLoggingConfiguration{variant}")
         for acl in listed.get("WebACLs") or []:
             answer = configs.get(acl["ARN"])
             if answer is not None and answer.ok:
