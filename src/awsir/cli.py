@@ -67,7 +67,7 @@ app = typer.Typer(
     help="AWS incident readiness and response: know your logs before you need them.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_show_locals=False,
 )

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+AGENT = "amazon-cloudwatch-agent"
+"""The CloudWatch agent's package name in SSM inventory (AWS:Application)."""
 READ_ONLY = re.compile(r"^(List|Describe|Get|Lookup|Simulate|Head|Search|Batch(Get|Describe))")
 
 
@@ -270,10 +272,30 @@ CALLS: list[Call] = [
     Call("lambda.ListFunctions"),
     Call("ec2.DescribeInstances"),
     Call("ssm.DescribeInstanceInformation"),
+    # is the CloudWatch agent installed on each running instance? (SSM inventory, if collected)
+    Call(
+        "ssm.ListInventoryEntries",
+        each=Each(
+            "ec2.DescribeInstances",
+            lambda answer: [
+                i
+                for r in answer.get("Reservations") or []
+                for i in r.get("Instances") or []
+                if (i.get("State") or {}).get("Name") == "running"
+            ],
+            lambda i: {
+                "InstanceId": i["InstanceId"],
+                "TypeName": "AWS:Application",
+                "Filters": [{"Key": "Name", "Values": [AGENT], "Type": "BeginWith"}],
+            },
+            lambda i: i["InstanceId"],
+        ),
+    ),
     # evidence access (awsir scan --responder-role): aws/simulate.py
     Call("iam.SimulatePrincipalPolicy", "derived"),
     Call("s3.GetBucketPolicy", "derived"),
     Call("kms.GetKeyPolicy", "derived"),
+    Call("kms.ListGrants", "derived"),
 ]
 """What the inventory holds. Checks name the calls they read (``NEEDS``)."""
 

@@ -45,8 +45,10 @@ def simulate(
     """Decisions for (action, resource, owner of the resource policy) triples.
 
     Returns ``{"principal", "decisions": {"action resource": decision}, "errors": {...},
-    "policies": {owner: error}}``; a decision is ``allowed``, ``explicitDeny`` or
-    ``implicitDeny``; a request the simulation could not answer is under ``errors``."""
+    "policies": {owner: error}, "grants": {key arn: [grant...] or error}}``; a decision is
+    ``allowed``, ``explicitDeny`` or ``implicitDeny``; a request the simulation could not answer
+    is under ``errors``. The simulation does not see KMS grants, so each key's grants are listed
+    (kms:ListGrants) as second evidence."""
     iam = session.client("iam", config=SCAN_RETRIES)
     groups: dict[str | None, list[tuple[str, str]]] = {}
     for action, resource, owner in requests:
@@ -90,6 +92,14 @@ def simulate(
                 key = f"{action} {one.get('EvalResourceName')}"
                 if key in wanted:
                     decisions[key] = one.get("EvalResourceDecision", "implicitDeny")
+    grants: dict[str, Any] = {}  # KMS grants: a second way to be allowed to decrypt
+    for owner in (o for o in groups if o and o.startswith("kms:")):
+        key = owner[4:]
+        region = key.split(":")[3] if key.startswith("arn:") else home
+        client = session.client("kms", region_name=region, config=SCAN_RETRIES)
+        found = ask(client, "ListGrants", {"KeyId": key})
+        grants[key] = found.get("ok", {}).get("Grants", []) if "ok" in found else found
     problems = {o: p["error"] for o, p in policies.items()
                 if "error" in p and p["error"].get("code") != "NoSuchBucketPolicy"}  # fmt: skip
-    return {"principal": principal, "decisions": decisions, "errors": errors, "policies": problems}
+    return {"principal": principal, "decisions": decisions, "errors": errors,
+            "policies": problems, "grants": grants}  # fmt: skip

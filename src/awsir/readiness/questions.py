@@ -39,7 +39,7 @@ QUESTIONS = (
              ("load_balancer_access_logs", "waf_logging", "cloudfront_logging",
               "api_gateway_logging", "lattice_access_logs")),
     Question("hosts", "What happened on each instance (commands, processes, OS logs)?",
-             ("ec2_ssm_managed",)),
+             ("ec2_ssm_managed", "ec2_cloudwatch_agent")),
     Question("applications", "What did each container and application write?",
              ("ecs_task_logging", "beanstalk_log_streaming", "lambda_can_write_logs")),
     Question("databases", "Who logged in to each database, and what did they run?",
