@@ -111,7 +111,7 @@ def test_checks_rerun_offline_from_the_snapshot(scanned, cli, tmp_path):
     assert text.returncode == 0 and "Readiness score:" in text.stdout
     assert "vpc_flow_logs" in text.stdout and "no flow log" in text.stdout
     # the incident questions: prod's flows are logged, the default VPC's are not
-    assert "Incident questions" in text.stdout
+    assert "Incident questions" in text.stdout and "By Region: eu-west-1 " in text.stdout
     network = next(x for x in text.stdout.splitlines() if "each VPC talk to" in x)
     assert "partly" in network
     bad = tmp_path / "bad.json"

@@ -270,6 +270,10 @@ def print_report(report: ScanReport) -> None:
             where, what = Text(f.subject or ""), Text(f.reason or "")
             table.add_row(f.severity.value, status, f.id, f.region or "", where, what)
         out.print(table)
+    regions = ", ".join(
+        f"{r} {'-' if v is None else v}" for r, v in report.scores("region").items()
+    )
+    out.print(Text(f"By Region: {regions}"))
     score = report.score
     out.print(Text(f"Readiness score: {'-' if score is None else score}/100 "
                    f"({len(report.findings)} verdicts, {len(gaps)} gaps)"))  # fmt: skip
