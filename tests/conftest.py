@@ -49,6 +49,7 @@ def local_moto() -> Iterator[dict[str, str]]:
     the environment a subprocess needs to use it: endpoint and throwaway credentials."""
     import logging
     import socket
+    import urllib.request
 
     from moto.server import ThreadedMotoServer
 
@@ -58,6 +59,9 @@ def local_moto() -> Iterator[dict[str, str]]:
         port = probe.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    # moto keeps its state per process, shared by every server: start from an empty one
+    reset = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=30).close()
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",

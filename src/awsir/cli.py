@@ -43,6 +43,7 @@ from awsir.catalog import (
     load_catalog,
     title_at,
 )
+from awsir.collect.command import collect_command
 from awsir.console import err, out
 from awsir.findings import Severity
 from awsir.parse.batch import FileReport
@@ -242,6 +243,7 @@ def sources_command(
 
 app.command("scan")(scan_command)
 app.command("history")(history_command)
+app.command("collect")(collect_command)
 
 
 @app.command("parse")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -174,7 +175,8 @@ def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m awsir.emulated [AWSIR ARGS...]``: start a moto server on 127.0.0.1, build the
-    emulated account in it, and run ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
+    emulated account in it with logs planted around two days ago (:func:`plant_logs`), and run
+    ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
     import contextlib
     import io
     import logging
@@ -202,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         os.environ.update(env)
         built = build(boto3.Session(region_name=REGIONS[0]))
+        day = (datetime.now(UTC) - timedelta(days=2)).date()  # CloudWatch refuses old events
+        plant_logs(built, day)
         print(f"emulated account {built.account} in moto on 127.0.0.1:{port} "
-              f"({', '.join(REGIONS)})", file=sys.stderr)  # fmt: skip
+              f"({', '.join(REGIONS)}), logs planted around {day}", file=sys.stderr)  # fmt: skip
         args = list(argv if argv is not None else sys.argv[1:]) or ["scan"]
         # moto's server thread prints a line for every call it does not emulate; the command's
         # own output goes to the inherited file descriptors, untouched
@@ -211,6 +215,62 @@ def main(argv: list[str] | None = None) -> int:
             return subprocess.run([sys.executable, "-m", "awsir", *args], check=False).returncode
     finally:
         server.stop()
+
+
+def plant_logs(
+    built: Emulated, day: date, session: boto3.Session | None = None
+) -> dict[str, list[str]]:
+    """Log files in AWS's key layouts for the day before ``day``, ``day`` and the day after
+    (CloudTrail in both Regions' folders of the trail bucket, VPC flow logs in the flow-log
+    bucket), each at 09:05, 11:55 and 23:50, and CloudWatch Logs events of ``day`` at 07:00,
+    09:00 and 13:00 in /aws/lambda/orders (eu-west-1). Returns the S3 URIs and log messages
+    planted, for tests to compare with what a collection brings back."""
+    import gzip
+
+    require_local_endpoint()
+    session = session or boto3.Session(region_name=REGIONS[0])
+    s3 = session.client("s3", region_name=REGIONS[0])
+    planted: dict[str, list[str]] = {"s3": [], "events": []}
+    who = {"type": "IAMUser", "arn": f"arn:aws:iam::{built.account}:user/alice",
+           "accountId": built.account}  # fmt: skip
+    header = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+              "bytes start end action log-status\n")  # fmt: skip
+    for offset in (-1, 0, 1):
+        d = day + timedelta(days=offset)
+        for hh, mm in ((9, 5), (11, 55), (23, 50)):
+            when = datetime(d.year, d.month, d.day, hh, mm, tzinfo=UTC)
+            stamp = f"{when:%Y%m%dT%H%MZ}"
+            for region in REGIONS:
+                record = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com",
+                          "eventTime": f"{when - timedelta(minutes=3):%Y-%m-%dT%H:%M:%SZ}",
+                          "eventName": "ListBuckets", "awsRegion": region,
+                          "sourceIPAddress": "203.0.113.7", "userIdentity": who,
+                          "eventID": f"{stamp}-{region}",
+                          "recipientAccountId": built.account}  # fmt: skip
+                name = f"{built.account}_CloudTrail_{region}_{stamp}_x{hh}{mm}.json.gz"
+                key = f"AWSLogs/{built.account}/CloudTrail/{region}/{d:%Y/%m/%d}/{name}"
+                body = gzip.compress(json.dumps({"Records": [record]}).encode())
+                s3.put_object(Bucket=built.trail_bucket, Key=key, Body=body)
+                planted["s3"].append(f"s3://{built.trail_bucket}/{key}")
+            start = int((when - timedelta(minutes=10)).timestamp())
+            line = (f"2 {built.account} eni-0a1b2c3d 10.20.1.5 198.51.100.9 44321 443 6 10 5000 "
+                    f"{start} {start + 60} ACCEPT OK\n")  # fmt: skip
+            name = f"{built.account}_vpcflowlogs_{REGIONS[0]}_fl-1_{stamp}_x{hh}{mm}.log.gz"
+            key = f"AWSLogs/{built.account}/vpcflowlogs/{REGIONS[0]}/{d:%Y/%m/%d}/{name}"
+            body = gzip.compress((header + line).encode())
+            s3.put_object(Bucket=built.access_log_bucket, Key=key, Body=body)
+            planted["s3"].append(f"s3://{built.access_log_bucket}/{key}")
+    logs = session.client("logs", region_name=REGIONS[1])
+    logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="2024/orders/1")
+    events = []
+    for hh in (7, 9, 13):
+        when = datetime(day.year, day.month, day.day, hh, tzinfo=UTC)
+        message = f"START RequestId: {hh:02d}-req Version: $LATEST at {when:%H:%M}"
+        events.append({"timestamp": int(when.timestamp() * 1000), "message": message})
+        planted["events"].append(message)
+    logs.put_log_events(logGroupName="/aws/lambda/orders", logStreamName="2024/orders/1",
+                        logEvents=events)  # fmt: skip
+    return planted
 
 
 if __name__ == "__main__":

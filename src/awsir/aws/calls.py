@@ -19,7 +19,9 @@ from typing import Any
 
 AGENT = "amazon-cloudwatch-agent"
 """The CloudWatch agent's package name in SSM inventory (AWS:Application)."""
-READ_ONLY = re.compile(r"^(List|Describe|Get|Lookup|Simulate|Head|Search|Batch(Get|Describe))")
+READ_ONLY = re.compile(
+    r"^(List|Describe|Get|Lookup|Simulate|Head|Search|Filter|Batch(Get|Describe))"
+)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,17 @@ def _all_pages(client: Any, operation: str, method: str, params: dict[str, Any])
     return answer
 
 
+def describe_error(exc: Exception) -> str:
+    """One line for a failed call: AWS's code and message, an error page as its status."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = error.get("Code") or f"HTTP {status}"
+        code = f"HTTP {code}" if code.isdigit() else code
+        return f"{code}: {_message(error.get('Message') or '', status)}"
+    return f"{type(exc).__name__}: {_message(str(exc), None)}"
+
+
 def _message(text: str, status: int | None) -> str:
     """AWS's error message on one line; an HTML error page (an endpoint that does not know the
     call) becomes its HTTP status."""

@@ -1,0 +1,156 @@
+"""The ``awsir collect`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from awsir.collect.run import EVIDENCE, MANIFEST, collect, verify
+from awsir.collect.windows import Window, parse_time
+from awsir.console import err, out
+from awsir.readiness.locations import Location, locations
+from awsir.readiness.model import Account
+from awsir.store.case import DEFAULT_CASE
+
+
+def collect_command(
+    case: Annotated[Path, typer.Option("--case", help="Case folder.")] = DEFAULT_CASE,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Window start, ISO 8601 (UTC without offset).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end, ISO 8601.")] = None,
+    sources: Annotated[
+        list[str] | None, typer.Option("--sources", help="Only these sources (repeatable).")
+    ] = None,
+    regions: Annotated[
+        list[str] | None,
+        typer.Option("--regions", help="Regions (repeat or comma-separated); default: enabled."),
+    ] = None,
+    where: Annotated[
+        Path | None,
+        typer.Option(
+            "--locations",
+            help="A log-location map (awsir scan --locations-out); "
+            "default: take the inventory now.",
+        ),
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    region: Annotated[
+        str, typer.Option("--region", help="Home Region: where global calls go.")
+    ] = "us-east-1",
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Assume this role to collect.")
+    ] = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    then_ingest: Annotated[
+        bool, typer.Option("--ingest", help="Ingest what was collected into the case's lake.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--verify", help="Re-hash the case's evidence against its manifest.")
+    ] = False,
+) -> None:
+    """Gather an incident's evidence into a case, from where the logs are: S3 objects of the
+    window only (each source's key layout, widened by its delivery delay) and CloudWatch Logs
+    events, with a SHA-256 manifest and a report. Resumable; read-only."""
+    if check:
+        _verify(case)
+        return
+    if not start or not end:
+        err.print(Text("error: --from and --to give the window (or --verify)"))
+        raise typer.Exit(2)
+    try:
+        window = Window(parse_time(start), parse_time(end))
+    except ValueError as exc:
+        err.print(Text(f"error: bad window: {exc}"))
+        raise typer.Exit(2) from None
+    from awsir.aws.inventory import SignInError, enabled_regions
+    from awsir.aws.inventory import collect as inventory
+    from awsir.aws.session import assume, session
+
+    wanted_regions = [r.strip() for v in regions or [] for r in v.split(",") if r.strip()]
+    try:
+        base = session(profile, region)
+        signed = assume(base, role_arn, external_id, region) if role_arn else base
+        caller = signed.client("sts").get_caller_identity()["Arn"]
+        if where is not None:
+            found = _read_locations(where)
+        else:
+            err.print(Text("taking the inventory to find the logs (awsir scan --locations-out "
+                           "saves it for next time)"))  # fmt: skip
+            account = Account(inventory(signed, wanted_regions or None, home=region))
+            found = locations(account)
+        if not wanted_regions:
+            listed = enabled_regions(signed, region)
+            wanted_regions = listed if isinstance(listed, list) else [region]
+    except NoCredentialsError:
+        err.print(Text("error: no AWS credentials found (--profile, or the AWS_* variables)"))
+        raise typer.Exit(2) from None
+    except (ClientError, BotoCoreError, SignInError) as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(2) from None
+    if sources:
+        found = [loc for loc in found if loc.source in set(sources)]
+    by_account = {loc.account: wanted_regions for loc in found}
+    progress = Progress(
+        TextColumn("collecting"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("collect", total=None)
+        result = collect(signed, case, found, window, by_account, caller,
+                         on_item=lambda item, entry: progress.advance(task))  # fmt: skip
+    size = sum(e["size"] for e in result.fetched)
+    out.print(Text(f"collected {len(result.fetched):,} item(s), {size:,} bytes, into "
+                   f"{case / EVIDENCE} ({result.already:,} already there)"))  # fmt: skip
+    for problem in result.problems:
+        err.print(Text(f"could not collect: {problem}"))
+    for skipped in result.not_collected:
+        err.print(Text(f"not collected: {skipped}"))
+    out.print(Text(f"report: {result.report}"))
+    if then_ingest:
+        _ingest(case)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def _read_locations(path: Path) -> list[Location]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [Location(**entry) for entry in data["locations"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        err.print(Text(f"error: {path}: not a log-location map ({exc})"))
+        raise typer.Exit(2) from None
+
+
+def _verify(case: Path) -> None:
+    if not (case / EVIDENCE / MANIFEST).exists():
+        err.print(Text(f"error: no evidence manifest in {case}"))
+        raise typer.Exit(2)
+    found = verify(case)
+    for path in found.changed:
+        out.print(Text(f"CHANGED  {path}"))
+    for path in found.missing:
+        out.print(Text(f"MISSING  {path}"))
+    out.print(Text(f"{found.checked:,} item(s) checked, {len(found.changed)} changed, "
+                   f"{len(found.missing)} missing"))  # fmt: skip
+    if found.changed or found.missing:
+        raise typer.Exit(1)
+
+
+def _ingest(case: Path) -> None:
+    from awsir.store.case import Case
+    from awsir.store.ingest import ingest
+
+    kinds = ("s3", "logs", "api")
+    folders: list[Any] = [case / EVIDENCE / k for k in kinds if (case / EVIDENCE / k).exists()]
+    if not folders:
+        return
+    result = ingest(folders, Case(case))
+    events = sum(result.per_source.values())
+    out.print(Text(f"ingested {result.new_files:,} new file(s), {events:,} event(s) into {case}"))

@@ -1,0 +1,282 @@
+"""``awsir collect`` end to end: the emulated account in a local moto server, with log files
+planted in AWS's key layouts over three days and CloudWatch Logs events; a collection of a
+four-hour window must fetch exactly what the window needs, keep a chain of custody, resume,
+verify, and ingest."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from awsir.aws.calls import READ_ONLY
+from tests.conftest import local_moto
+
+DAY = (datetime.now(UTC) - timedelta(days=2)).date()  # CloudWatch Logs refuses old events
+WINDOW = ("--from", f"{DAY}T08:00:00Z", "--to", f"{DAY}T12:00:00Z")
+REGIONS = ("--regions", "us-east-1,eu-west-1")
+# the sources kept in S3 and CloudWatch Logs (moto serves neither LookupEvents nor GuardDuty
+# findings: those have their own tests)
+FILES = ("--sources", "cloudtrail_trail", "--sources", "vpc_flow", "--sources", "cloudwatch_logs")
+
+
+@pytest.fixture(scope="module")
+def account():
+    import boto3
+
+    from awsir import emulated
+
+    with local_moto() as env:
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            built = emulated.build(boto3.Session(region_name="us-east-1"))
+            planted = emulated.plant_logs(built, DAY)
+            yield env, built, planted
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def manifest(case: Path) -> list[dict]:
+    text = (case / "evidence" / "manifest.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def in_window(planted: dict) -> set[str]:
+    """The planted objects a collection of the window must bring: written on DAY at 09:05
+    and 11:55 (23:50 is past the window plus the delivery delay; other days are out)."""
+    stamps = (f"{DAY:%Y%m%d}T0905Z", f"{DAY:%Y%m%d}T1155Z")
+    return {uri for uri in planted["s3"] if any(s in uri for s in stamps)}
+
+
+@pytest.fixture(scope="module")
+def collected(account, cli, tmp_path_factory):
+    env, _, _ = account
+    case = tmp_path_factory.mktemp("collect") / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env)
+    assert result.returncode == 0, result.stderr
+    return case, result
+
+
+def test_only_the_window_is_fetched_as_received(account, collected):
+    import boto3
+
+    _, _, planted = account
+    case, result = collected
+    entries = manifest(case)
+    s3 = {e["uri"] for e in entries if e["kind"] == "s3"}
+    assert s3 == in_window(planted) and len(s3) == 6  # 2 CloudTrail Regions x 2, flow logs x 2
+    client = boto3.client("s3")
+    for entry in (e for e in entries if e["kind"] == "s3"):
+        path = case / entry["path"]
+        bucket, key = entry["uri"][5:].split("/", 1)
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert path.read_bytes() == body and entry["size"] == len(body)
+        assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        assert entry["sha256"] and entry["etag"] and entry["caller"].startswith("arn:aws:")
+        assert entry["retrieved_at"].startswith(str(datetime.now(UTC).year))
+    assert "collected 8 item(s)" in result.stdout and not list(case.rglob("*.part"))
+
+
+def test_cloudwatch_events_of_the_window_keep_group_and_stream(collected):
+    case, _ = collected
+    [orders] = [e for e in manifest(case) if e["uri"].startswith("cloudwatch-logs://")
+                and "/aws/lambda/orders" in e["uri"]]  # fmt: skip
+    assert orders["events"] == 1 and orders["region"] == "eu-west-1"
+    [message] = [json.loads(line) for line in (case / orders["path"]).read_text().splitlines()]
+    assert message["messageType"] == "DATA_MESSAGE" and message["logGroup"] == "/aws/lambda/orders"
+    assert message["logStream"] == "2024/orders/1"
+    assert [e["message"] for e in message["logEvents"]] == [
+        "START RequestId: 09-req Version: $LATEST at 09:00"
+    ]
+
+
+def test_a_report_says_what_was_collected(collected):
+    case, _ = collected
+    [report] = (case / "evidence" / "reports").glob("collect-*.json")
+    data = json.loads(report.read_text())
+    assert data["fetched"] == 8 and data["by_source"]["cloudtrail_trail"]["items"] == 4
+    assert data["problems"] == [] and data["caller"].startswith("arn:aws:")
+    assert (report.with_suffix(".md")).read_text().startswith("# Evidence collection")
+
+
+def test_what_cannot_be_collected_is_named_and_the_rest_is_kept(account, cli, tmp_path):
+    """moto implements neither GuardDuty findings nor LookupEvents: both are named, with
+    a one-line reason, in the output and the report; the files are still collected (exit 1)."""
+    env, _, _ = account
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, env=env)
+    assert result.returncode == 1 and "collected 8 item(s)" in result.stdout
+    assert "could not collect: guardduty-findings://" in result.stderr
+    assert "could not collect: cloudtrail-lookup-events://" in result.stderr
+    assert "<html" not in result.stderr and "Traceback" not in result.stderr
+    [report] = (case / "evidence" / "reports").glob("collect-*.json")
+    problems = json.loads(report.read_text())["problems"]
+    assert any(p.startswith("guardduty-findings://") and "HTTP 404" in p for p in problems)
+
+
+def test_a_second_run_adds_nothing_and_an_interrupted_one_resumes(account, collected, cli):
+    env, _, _ = account
+    case, _ = collected
+    again = cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env)
+    assert again.returncode == 0 and "collected 0 item(s)" in again.stdout
+    assert "(8 already there)" in again.stdout
+    # an interruption: two files never finished (a .part left, no manifest line)
+    entries = manifest(case)
+    lost = entries[-2:]
+    for entry in lost:
+        path = case / entry["path"]
+        path.unlink()
+        path.with_name(path.name + ".part").write_bytes(b"half")
+    (case / "evidence" / "manifest.jsonl").write_text(
+        "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries[:-2])
+    )
+    resumed = cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env)
+    assert resumed.returncode == 0 and "collected 2 item(s)" in resumed.stdout
+    assert {e["uri"] for e in manifest(case)} == {e["uri"] for e in entries}
+    assert not list(case.rglob("*.part"))  # the half-written files were replaced, whole
+
+
+def test_verify_names_a_changed_and_a_missing_file(account, cli, tmp_path):
+    env, _, _ = account
+    case = tmp_path / "case"
+    assert cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env).returncode == 0
+    clean = cli("collect", "--case", str(case), "--verify")
+    assert clean.returncode == 0 and "8 item(s) checked, 0 changed, 0 missing" in clean.stdout
+    entries = manifest(case)
+    tampered, gone = case / entries[0]["path"], case / entries[1]["path"]
+    tampered.chmod(0o644)
+    tampered.write_bytes(tampered.read_bytes() + b"x")
+    gone.unlink()
+    found = cli("collect", "--case", str(case), "--verify")
+    assert found.returncode == 1
+    assert f"CHANGED  {entries[0]['path']}" in found.stdout
+    assert f"MISSING  {entries[1]['path']}" in found.stdout
+
+
+def test_collect_then_ingest_from_a_saved_location_map(account, cli, tmp_path):
+    env, _, _ = account
+    where = tmp_path / "locations.json"
+    scan = cli("scan", *REGIONS, "--no-keep", "--locations-out", str(where), "--json", env=env)
+    assert scan.returncode == 0, scan.stderr
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, "--locations", str(where),
+                 "--sources", "cloudtrail_trail", "--ingest", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "taking the inventory" not in result.stderr
+    assert {x["source"] for x in manifest(case)} == {"cloudtrail_trail"}
+    counted = cli("query", "SELECT count(*) AS n, count(DISTINCT awsRegion) AS r FROM cloudtrail",
+                  "--case", str(case), "--format", "json")  # fmt: skip
+    assert json.loads(counted.stdout) == {"n": 4, "r": 2}
+
+
+def test_collection_makes_read_only_calls_only(account, tmp_path):
+    import boto3
+
+    from awsir.collect.run import collect
+    from awsir.collect.windows import Window, parse_time
+    from awsir.readiness.locations import Location
+
+    _, e, _ = account
+    sent: list[str] = []
+    session = boto3.Session(region_name="us-east-1")
+    session.events.register("before-call", lambda model, **_: sent.append(model.name))
+    found = [
+        Location("cloudtrail_trail", e.account, "us-east-1", "s3", e.trail_arn,
+                 bucket=e.trail_bucket, prefix=f"AWSLogs/{e.account}/CloudTrail/"),
+        Location("cloudwatch_logs", e.account, "eu-west-1", "cloudwatch_logs", "orders",
+                 log_group="/aws/lambda/orders"),
+    ]  # fmt: skip
+    window = Window(parse_time(WINDOW[1]), parse_time(WINDOW[3]))
+    result = collect(session, tmp_path, found, window, {e.account: ["us-east-1"]}, "test")
+    assert len(result.fetched) == 3 and not result.problems
+    assert sent and [op for op in sent if not READ_ONLY.match(op)] == []
+
+
+def test_a_window_must_be_given(cli, tmp_path):
+    result = cli("collect", "--case", str(tmp_path / "c"))
+    assert result.returncode == 2 and "--from and --to" in result.stderr
+    backwards = cli("collect", "--case", str(tmp_path / "c"), "--from", "2024-05-14T12:00Z",
+                    "--to", "2024-05-14T08:00Z")  # fmt: skip
+    assert backwards.returncode == 2 and "ends before it starts" in backwards.stderr
+
+
+class LookupEventsStandIn:
+    """A local stand-in for CloudTrail's LookupEvents (moto does not implement it): speaks its
+    JSON protocol on 127.0.0.1, pages by 2 events, and records when each call came."""
+
+    def __init__(self, events: list[dict]) -> None:
+        import http.server
+        import threading
+        import time
+
+        stand_in = self
+        self.events, self.calls = events, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                stand_in.calls.append((time.monotonic(), self.headers.get("X-Amz-Target", "")))
+                start, end = body.get("StartTime", 0), body.get("EndTime", 1e12)
+                inside = [e for e in stand_in.events if start <= e["EventTime"] <= end]
+                first = int(body.get("NextToken") or 0)
+                answer = {"Events": inside[first : first + 2]}
+                if first + 2 < len(inside):
+                    answer["NextToken"] = str(first + 2)
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_event_history_is_collected_at_two_requests_a_second(account, cli, tmp_path):
+    """No trail needed: LookupEvents is the fallback evidence of every account."""
+    env, e, _ = account
+    base = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    events = []
+    for k, hour in enumerate((7, 9, 9, 10, 10, 11, 13)):
+        when = base + timedelta(hours=hour, minutes=k)
+        record = {"eventVersion": "1.09", "eventTime": f"{when:%Y-%m-%dT%H:%M:%SZ}",
+                  "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey",
+                  "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+                  "userIdentity": {"type": "IAMUser",
+                                   "arn": f"arn:aws:iam::{e.account}:user/eve"},
+                  "eventID": f"lookup-{k}", "recipientAccountId": e.account}  # fmt: skip
+        events.append({"EventId": f"lookup-{k}", "EventName": "CreateAccessKey",
+                       "EventTime": when.timestamp(),
+                       "CloudTrailEvent": json.dumps(record)})  # fmt: skip
+    stand_in = LookupEventsStandIn(events)
+    case = tmp_path / "case"
+    try:
+        result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                     "--sources", "cloudtrail_event_history", "--ingest",
+                     env={**env, "AWS_ENDPOINT_URL_CLOUDTRAIL": stand_in.url})  # fmt: skip
+    finally:
+        stand_in.server.shutdown()
+    assert result.returncode == 0, result.stderr
+    [entry] = manifest(case)
+    assert entry["events"] == 5 and entry["uri"].startswith("cloudtrail-lookup-events://")
+    times = [t for t, target in stand_in.calls if target.endswith("LookupEvents")]
+    assert len(times) == 3  # 5 events, 2 per page
+    assert all(b - a >= 0.45 for a, b in itertools.pairwise(times))  # 2 per second
+    sql = "SELECT count(*) AS n FROM cloudtrail WHERE eventName = 'CreateAccessKey'"
+    counted = cli("query", sql, "--case", str(case), "--format", "json")
+    assert json.loads(counted.stdout) == {"n": 5}
