@@ -115,7 +115,7 @@ def test_what_cannot_be_collected_is_named_and_the_rest_is_kept(account, cli, tm
     env, _, _ = account
     case = tmp_path / "case"
     result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, env=env)
-    assert result.returncode == 1 and "collected 8 item(s)" in result.stdout
+    assert result.returncode == 1 and "collected 12 item(s)" in result.stdout  # + 4 digests
     assert "could not collect: guardduty-findings://" in result.stderr
     assert "could not collect: cloudtrail-lookup-events://" in result.stderr
     assert "<html" not in result.stderr and "Traceback" not in result.stderr
@@ -214,24 +214,30 @@ class LookupEventsStandIn:
     """A local stand-in for CloudTrail's LookupEvents (moto does not implement it): speaks its
     JSON protocol on 127.0.0.1, pages by 2 events, and records when each call came."""
 
-    def __init__(self, events: list[dict]) -> None:
+    def __init__(self, events: list[dict], keys: list[dict] | None = None) -> None:
         import http.server
         import threading
         import time
 
         stand_in = self
-        self.events, self.calls = events, []
+        self.events, self.keys, self.calls = events, keys or [], []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-                stand_in.calls.append((time.monotonic(), self.headers.get("X-Amz-Target", "")))
+                target = self.headers.get("X-Amz-Target", "")
+                stand_in.calls.append((time.monotonic(), target))
+                if target.endswith("ListPublicKeys"):
+                    return self.answer({"PublicKeyList": stand_in.keys})
                 start, end = body.get("StartTime", 0), body.get("EndTime", 1e12)
                 inside = [e for e in stand_in.events if start <= e["EventTime"] <= end]
                 first = int(body.get("NextToken") or 0)
                 answer = {"Events": inside[first : first + 2]}
                 if first + 2 < len(inside):
                     answer["NextToken"] = str(first + 2)
+                self.answer(answer)
+
+            def answer(self, answer: dict) -> None:
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")
@@ -280,3 +286,41 @@ def test_event_history_is_collected_at_two_requests_a_second(account, cli, tmp_p
     sql = "SELECT count(*) AS n FROM cloudtrail WHERE eventName = 'CreateAccessKey'"
     counted = cli("query", sql, "--case", str(case), "--format", "json")
     assert json.loads(counted.stdout) == {"n": 5}
+
+
+def test_cloudtrail_files_are_validated_against_their_digests(account, cli, tmp_path):
+    """Digests planted as CloudTrail writes them (signed, chained); the public key served by a
+    ListPublicKeys stand-in. Then a log file is altered and another is lost."""
+    import base64
+    import gzip
+
+    env, _, planted = account
+    fingerprint, der = planted["public_key"][0].split(":")
+    key = {"Fingerprint": fingerprint, "Value": base64.b64encode(bytes.fromhex(der)).decode(),
+           "ValidityStartTime": 0, "ValidityEndTime": 4102444800}  # fmt: skip
+    case = tmp_path / "case"
+    sources = ("--sources", "cloudtrail_trail", "--sources", "cloudtrail_digest")
+    assert cli("collect", "--case", str(case), *WINDOW, *REGIONS, *sources, env=env).returncode == 0
+    assert sum(e["source"] == "cloudtrail_digest" for e in manifest(case)) == 4
+    stand_in = LookupEventsStandIn([], [key])
+    validate = ("collect", "--case", str(case), "--validate-trail")
+    try:
+        clean = cli(*validate, env={**env, "AWS_ENDPOINT_URL_CLOUDTRAIL": stand_in.url})
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert "digests: 4 valid; logs: 4 valid; chain: 0 broken" in clean.stdout
+        logs = [e for e in manifest(case) if e["source"] == "cloudtrail_trail"]
+        altered, lost = case / logs[0]["path"], case / logs[1]["path"]
+        altered.chmod(0o644)
+        altered.write_bytes(
+            gzip.compress(gzip.decompress(altered.read_bytes()).replace(b"alice", b"bob"))
+        )
+        lost.unlink()
+        found = cli(*validate, env={**env, "AWS_ENDPOINT_URL_CLOUDTRAIL": stand_in.url})
+        assert found.returncode == 1
+        assert f"LOG    ALTERED       {logs[0]['uri']}" in found.stdout
+        assert f"LOG    MISSING       {logs[1]['uri']}" in found.stdout
+        stand_in.keys.clear()  # no public key for the fingerprint: signatures cannot be checked
+        unverified = cli(*validate, env={**env, "AWS_ENDPOINT_URL_CLOUDTRAIL": stand_in.url})
+        assert unverified.returncode == 1 and "4 unverifiable" in unverified.stdout
+    finally:
+        stand_in.server.shutdown()

@@ -147,6 +147,58 @@ def build(session: boto3.Session | None = None) -> Emulated:
     )  # fmt: skip
 
 
+def _plant_digests(
+    s3: Any, built: Emulated, files: dict[str, list[tuple[datetime, str, bytes]]], uris: list[str]
+) -> str:
+    """Digest files for the planted CloudTrail files, one per file at the next full hour, chained
+    per Region and signed as CloudTrail signs them, with a key made here. Returns the public key
+    (DER, hex) under its fingerprint: ``fingerprint:hexkey``.
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html"""
+    import gzip
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.PKCS1)  # fmt: skip
+    fingerprint = hashlib.md5(der).hexdigest()  # an identifier of the key, as AWS's is
+    for region, entries in files.items():
+        previous: dict[str, Any] = {}
+        for when, log_key, raw in sorted(entries):
+            end = when.replace(minute=0, second=0) + timedelta(hours=1)
+            name = (f"{built.account}_CloudTrail-Digest_{region}_main_{region}_"
+                    f"{end:%Y%m%dT%H%M%SZ}.json.gz")  # fmt: skip
+            digest_key = f"AWSLogs/{built.account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/{name}"
+            start = end - timedelta(hours=1)
+            log = {"s3Bucket": built.trail_bucket, "s3Object": log_key, "hashAlgorithm": "SHA-256",
+                   "hashValue": hashlib.sha256(raw).hexdigest()}  # fmt: skip
+            digest = {
+                "awsAccountId": built.account, "digestStartTime": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+                "digestEndTime": f"{end:%Y-%m-%dT%H:%M:%SZ}", "digestS3Bucket": built.trail_bucket,
+                "digestS3Object": digest_key, "digestPublicKeyFingerprint": fingerprint,
+                "digestSignatureAlgorithm": "SHA256withRSA",
+                "previousDigestS3Bucket": previous.get("bucket"),
+                "previousDigestS3Object": previous.get("key"),
+                "previousDigestHashValue": previous.get("hash"),
+                "previousDigestHashAlgorithm": "SHA-256",
+                "previousDigestSignature": previous.get("signature"), "logFiles": [log],
+            }  # fmt: skip
+            body = json.dumps(digest).encode()
+            sha = hashlib.sha256(body).hexdigest()
+            message = (f"{digest['digestEndTime']}\n{built.trail_bucket}/{digest_key}\n{sha}\n"
+                       f"{previous.get('signature') or 'null'}").encode()  # fmt: skip
+            signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256()).hex()
+            meta = {"signature": signature, "signature-algorithm": "SHA256withRSA"}
+            s3.put_object(Bucket=built.trail_bucket, Key=digest_key, Body=gzip.compress(body),
+                          Metadata=meta)  # fmt: skip
+            uris.append(f"s3://{built.trail_bucket}/{digest_key}")
+            previous = {"bucket": built.trail_bucket, "key": digest_key, "hash": sha,
+                        "signature": signature}  # fmt: skip
+    return f"{fingerprint}:{der.hex()}"
+
+
 def _tiny_zip() -> bytes:
     import io
     import zipfile
@@ -230,7 +282,8 @@ def plant_logs(
     require_local_endpoint()
     session = session or boto3.Session(region_name=REGIONS[0])
     s3 = session.client("s3", region_name=REGIONS[0])
-    planted: dict[str, list[str]] = {"s3": [], "events": []}
+    planted: dict[str, list[str]] = {"s3": [], "events": [], "digests": []}
+    trail_files: dict[str, list[tuple[datetime, str, bytes]]] = {}
     who = {"type": "IAMUser", "arn": f"arn:aws:iam::{built.account}:user/alice",
            "accountId": built.account}  # fmt: skip
     header = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
@@ -249,9 +302,10 @@ def plant_logs(
                           "recipientAccountId": built.account}  # fmt: skip
                 name = f"{built.account}_CloudTrail_{region}_{stamp}_x{hh}{mm}.json.gz"
                 key = f"AWSLogs/{built.account}/CloudTrail/{region}/{d:%Y/%m/%d}/{name}"
-                body = gzip.compress(json.dumps({"Records": [record]}).encode())
-                s3.put_object(Bucket=built.trail_bucket, Key=key, Body=body)
+                raw = json.dumps({"Records": [record]}).encode()
+                s3.put_object(Bucket=built.trail_bucket, Key=key, Body=gzip.compress(raw))
                 planted["s3"].append(f"s3://{built.trail_bucket}/{key}")
+                trail_files.setdefault(region, []).append((when, key, raw))
             start = int((when - timedelta(minutes=10)).timestamp())
             line = (f"2 {built.account} eni-0a1b2c3d 10.20.1.5 198.51.100.9 44321 443 6 10 5000 "
                     f"{start} {start + 60} ACCEPT OK\n")  # fmt: skip
@@ -260,6 +314,7 @@ def plant_logs(
             body = gzip.compress((header + line).encode())
             s3.put_object(Bucket=built.access_log_bucket, Key=key, Body=body)
             planted["s3"].append(f"s3://{built.access_log_bucket}/{key}")
+    planted["public_key"] = [_plant_digests(s3, built, trail_files, planted["digests"])]
     logs = session.client("logs", region_name=REGIONS[1])
     logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="2024/orders/1")
     events = []

@@ -29,6 +29,7 @@ class Fetched:
     size: int
     etag: str | None
     version_id: str | None
+    metadata: dict[str, str] | None = None  # S3 user metadata (a digest's signature)
 
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
@@ -66,7 +67,7 @@ def fetch_object(s3: Any, bucket: str, key: str, target: Path) -> Fetched:
             size += len(chunk)
     _finish(part, target)
     return Fetched(digest.hexdigest(), size, (answer.get("ETag") or "").strip('"') or None,
-                   answer.get("VersionId"))  # fmt: skip
+                   answer.get("VersionId"), answer.get("Metadata") or None)  # fmt: skip
 
 
 def fetch_log_events(
@@ -183,3 +184,17 @@ def guardduty_findings(
             "Findings", []
         )
     return _write_json({"Findings": findings}, target), len(findings)
+
+
+def public_keys(client: Any, start: datetime, end: datetime) -> dict[str, bytes]:
+    """CloudTrail's public keys valid in [start, end] for the client's Region: fingerprint ->
+    DER-encoded RSA key (cloudtrail:ListPublicKeys)."""
+    found: dict[str, bytes] = {}
+    params: dict[str, Any] = {"StartTime": start, "EndTime": end}
+    while True:
+        page = client.list_public_keys(**params)
+        for key in page.get("PublicKeyList", []):
+            found[key["Fingerprint"]] = key["Value"]
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]

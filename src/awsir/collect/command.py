@@ -54,12 +54,23 @@ def collect_command(
     check: Annotated[
         bool, typer.Option("--verify", help="Re-hash the case's evidence against its manifest.")
     ] = False,
+    validate_trail: Annotated[
+        bool,
+        typer.Option(
+            "--validate-trail",
+            help="Check the collected CloudTrail files against "
+            "their digest files: hashes, the digest chain and signatures.",
+        ),
+    ] = False,
 ) -> None:
     """Gather an incident's evidence into a case, from where the logs are: S3 objects of the
     window only (each source's key layout, widened by its delivery delay) and CloudWatch Logs
     events, with a SHA-256 manifest and a report. Resumable; read-only."""
     if check:
         _verify(case)
+        return
+    if validate_trail:
+        _validate_trail(case, profile, region, role_arn, external_id)
         return
     if not start or not end:
         err.print(Text("error: --from and --to give the window (or --verify)"))
@@ -154,3 +165,61 @@ def _ingest(case: Path) -> None:
     result = ingest(folders, Case(case))
     events = sum(result.per_source.values())
     out.print(Text(f"ingested {result.new_files:,} new file(s), {events:,} event(s) into {case}"))
+
+
+def _validate_trail(
+    case: Path, profile: str | None, home: str, role_arn: str | None, external_id: str | None
+) -> None:
+    """Digest validation: the public keys come from CloudTrail (a read call per Region)."""
+    import re
+    from datetime import timedelta
+
+    from awsir.aws.fetch import public_keys
+    from awsir.aws.session import assume, session
+    from awsir.collect.integrity import check, uncompressed
+    from awsir.collect.run import manifest_entries
+
+    digests = [e for e in manifest_entries(case / EVIDENCE) if e["source"] == "cloudtrail_digest"]
+    if not digests:
+        err.print(Text(f"error: no CloudTrail digest file in {case} (collect with the "
+                       "trail's log file validation on)"))  # fmt: skip
+        raise typer.Exit(2)
+    spans: dict[str, list[Any]] = {}
+    for entry in digests:
+        found = re.search(r"/CloudTrail-Digest/([a-z0-9-]+)/", entry["uri"])
+        digest = json.loads(uncompressed(case / entry["path"]))
+        times = [parse_time(digest["digestStartTime"]), parse_time(digest["digestEndTime"])]
+        spans.setdefault(found.group(1) if found else home, []).extend(times)
+    keys: dict[str, bytes] = {}
+    try:
+        base = session(profile, home)
+        signed = assume(base, role_arn, external_id, home) if role_arn else base
+        for region, times in sorted(spans.items()):
+            client = signed.client("cloudtrail", region_name=region)
+            keys |= public_keys(client, min(times) - timedelta(hours=1), max(times))
+    except NoCredentialsError:
+        err.print(Text("warning: no AWS credentials: signatures cannot be checked"))
+    except (ClientError, BotoCoreError) as exc:
+        err.print(Text(f"warning: cloudtrail:ListPublicKeys failed ({exc}): signatures cannot be "
+                       "checked"))  # fmt: skip
+    result = check(case, keys)
+    for uri, verdict in sorted(result.digests.items()):
+        if verdict != "valid":
+            out.print(Text(f"DIGEST {verdict.upper():13} {uri}"))
+    for uri in sorted(result.chain):
+        out.print(Text(f"CHAIN  BROKEN        {uri}"))
+    for uri, verdict in sorted(result.logs.items()):
+        if verdict != "valid":
+            out.print(Text(f"LOG    {verdict.upper():13} {uri}"))
+    counts = result.counts()
+    summary = "; ".join(f"{kind}: " + ", ".join(f"{n} {v}" for v, n in sorted(c.items()))
+                        for kind, c in counts.items() if c)  # fmt: skip
+    out.print(Text(summary))
+    report = case / EVIDENCE / "reports" / "trail-integrity.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    data = {"counts": counts, "digests": result.digests, "logs": result.logs,
+            "chain": result.chain}  # fmt: skip
+    report.write_text(json.dumps(data, indent=1))
+    out.print(Text(f"report: {report}"))
+    if not result.clean:
+        raise typer.Exit(1)

@@ -202,7 +202,7 @@ def collect(
         except (ClientError, BotoCoreError, OSError) as exc:
             result.problems.append(f"{item.uri}: {describe_error(exc)}")
             return None
-        entry = {
+        entry: dict[str, Any] = {
             "uri": item.uri, "kind": item.kind, "source": item.location.source,
             "account": item.location.account, "region": item.location.region,
             "path": item.path.relative_to(case_root).as_posix(), "etag": item.etag or got.etag,
@@ -211,6 +211,8 @@ def collect(
         }  # fmt: skip
         if events is not None:
             entry["events"] = events
+        if got.metadata:
+            entry["metadata"] = got.metadata
         return entry
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool, \

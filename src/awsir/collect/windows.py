@@ -23,8 +23,8 @@ from awsir.readiness.locations import Location
 
 UNBOUNDED_MINUTES = 24 * 60
 """The delay assumed for sources AWS gives no bound for (a day: S3 access logs are best effort)."""
-_KEY_TIME = re.compile(
-    r"(?<!\d)(\d{8}T\d{4})Z(?!\d)|(?<!\d)(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?!\d)"
+_KEY_TIME = re.compile(  # 20240514T0905Z (logs), 20240514T100000Z (digests), S3 access logs
+    r"(?<!\d)(\d{8}T\d{4})(?:\d{2})?Z(?!\d)|(?<!\d)(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?!\d)"
 )
 
 
@@ -68,10 +68,11 @@ def day_prefixes(location: Location, window: Window, regions: list[str]) -> list
     found: list[str] = []
     for day in window.days():
         y, m, d = f"{day:%Y}", f"{day:%m}", f"{day:%d}"
-        if location.source == "cloudtrail_trail":
+        if location.source in ("cloudtrail_trail", "cloudtrail_digest"):
             tail = [f"{r}/{y}/{m}/{d}/" for r in regions]
+            folder = "CloudTrail" if location.source == "cloudtrail_trail" else "CloudTrail-Digest"
             if base.rstrip("/").endswith("AWSLogs"):  # an organization trail: AWSLogs/o-id/acct/
-                found += [f"{base}*/{location.account}/CloudTrail/{t}" for t in tail]
+                found += [f"{base}*/{location.account}/{folder}/{t}" for t in tail]
             else:
                 found += [base + t for t in tail]
         elif location.source == "config":

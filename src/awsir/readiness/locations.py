@@ -72,6 +72,10 @@ def _cloudtrail(account: Account) -> Iterator[Location]:
                 yield Location("cloudtrail_trail", me, region, "s3", trail["TrailARN"],
                                bucket=trail["S3BucketName"], prefix=prefix,
                                kms_key=trail.get("KmsKeyId"))  # fmt: skip
+            if trail.get("S3BucketName") and trail.get("LogFileValidationEnabled"):
+                digests = prefix.replace("/CloudTrail/", "/CloudTrail-Digest/")
+                yield Location("cloudtrail_digest", me, region, "s3", trail["TrailARN"],
+                               bucket=trail["S3BucketName"], prefix=digests)  # fmt: skip
             if trail.get("CloudWatchLogsLogGroupArn"):
                 group = _group_of(trail["CloudWatchLogsLogGroupArn"])
                 yield Location("cloudtrail_trail", me, region, "cloudwatch_logs", trail["TrailARN"],
