@@ -324,3 +324,18 @@ def test_cloudtrail_files_are_validated_against_their_digests(account, cli, tmp_
         assert unverified.returncode == 1 and "4 unverifiable" in unverified.stdout
     finally:
         stand_in.server.shutdown()
+
+
+def test_config_history_of_a_named_resource(account, cli, tmp_path):
+    env, e, _ = account
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                 "--sources", "none", "--resource", f"AWS::S3::Bucket={e.data_bucket}",
+                 env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [entry] = manifest(case)
+    assert entry["uri"].startswith(f"config-history://{e.account}/us-east-1/AWS::S3::Bucket/")
+    items = json.loads((case / entry["path"]).read_text())["configurationItems"]
+    assert entry["events"] == len(items) >= 1 and items[0]["resourceId"] == e.data_bucket
+    bad = cli("collect", "--case", str(case), *WINDOW, "--resource", "sg-123", env=env)
+    assert bad.returncode == 2 and "TYPE=ID" in bad.stderr

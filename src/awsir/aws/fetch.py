@@ -198,3 +198,17 @@ def public_keys(client: Any, start: datetime, end: datetime) -> dict[str, bytes]
         if not page.get("NextToken"):
             return found
         params["NextToken"] = page["NextToken"]
+
+
+def config_history(
+    client: Any, resource_type: str, resource_id: str, start: datetime, end: datetime, target: Path
+) -> tuple[Fetched, int]:
+    """AWS Config's configuration items of one resource in the window (what it looked like, and
+    each change), saved as ``{"configurationItems": [...]}``, the shape of Config's history
+    files (which ingest reads).
+    https://docs.aws.amazon.com/config/latest/APIReference/API_GetResourceConfigHistory.html"""
+    pages = client.get_paginator("get_resource_config_history").paginate(
+        resourceType=resource_type, resourceId=resource_id, earlierTime=start, laterTime=end
+    )
+    items = [i for page in pages for i in page.get("configurationItems", [])]
+    return _write_json({"configurationItems": items}, target), len(items)

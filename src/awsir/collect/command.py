@@ -32,6 +32,23 @@ def collect_command(
         list[str] | None,
         typer.Option("--regions", help="Regions (repeat or comma-separated); default: enabled."),
     ] = None,
+    resources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resource",
+            help="Also AWS Config's history of this resource in the "
+            "window: TYPE=ID[@REGION], e.g. AWS::EC2::SecurityGroup=sg-0123@eu-west-1 "
+            "(default Region: --region). Repeatable.",
+        ),
+    ] = None,
+    accounts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accounts",
+            help="Only the locations of these accounts (a location map "
+            "of an organization); repeatable.",
+        ),
+    ] = None,
     where: Annotated[
         Path | None,
         typer.Option(
@@ -85,6 +102,15 @@ def collect_command(
     from awsir.aws.session import assume, session
 
     wanted_regions = [r.strip() for v in regions or [] for r in v.split(",") if r.strip()]
+    named = []
+    for text in resources or []:
+        kind, _, rest = text.partition("=")
+        rid, _, where_region = rest.partition("@")
+        if not kind.startswith("AWS::") or not rid:
+            err.print(Text(f"error: --resource {text!r}: give TYPE=ID[@REGION], e.g. "
+                           "AWS::S3::Bucket=payroll"))  # fmt: skip
+            raise typer.Exit(2)
+        named.append((kind, rid, where_region or region))
     try:
         base = session(profile, region)
         signed = assume(base, role_arn, external_id, region) if role_arn else base
@@ -107,6 +133,8 @@ def collect_command(
         raise typer.Exit(2) from None
     if sources:
         found = [loc for loc in found if loc.source in set(sources)]
+    if accounts:
+        found = [loc for loc in found if loc.account in set(accounts)]
     by_account = {loc.account: wanted_regions for loc in found}
     progress = Progress(
         TextColumn("collecting"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
@@ -115,7 +143,8 @@ def collect_command(
     with progress:
         task = progress.add_task("collect", total=None)
         result = collect(signed, case, found, window, by_account, caller,
-                         on_item=lambda item, entry: progress.advance(task))  # fmt: skip
+                         on_item=lambda item, entry: progress.advance(task),
+                         resources=named)  # fmt: skip
     size = sum(e["size"] for e in result.fetched)
     out.print(Text(f"collected {len(result.fetched):,} item(s), {size:,} bytes, into "
                    f"{case / EVIDENCE} ({result.already:,} already there)"))  # fmt: skip

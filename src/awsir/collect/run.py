@@ -46,7 +46,8 @@ API_KINDS = {
 }
 """Events kept by the services themselves, and the item kind that fetches them."""
 SERVICE = {"cloudwatch_logs": "logs", "cloudtrail_lookup_events": "cloudtrail",
-           "guardduty_findings": "guardduty", "securityhub_findings": "securityhub"}  # fmt: skip
+           "guardduty_findings": "guardduty", "securityhub_findings": "securityhub",
+           "config_history": "config"}  # fmt: skip
 MANIFEST = "manifest.jsonl"
 WORKERS = 8
 
@@ -147,6 +148,23 @@ def plan(
     return list(items.values()), skipped
 
 
+def resource_items(
+    resources: list[tuple[str, str, str]], account: str, window: Window, evidence: Path
+) -> list[Item]:
+    """AWS Config history of named resources: (type, id, Region) each."""
+    items = []
+    start, end = window.ms()
+    stamp = f"{window.start:%Y%m%dT%H%M%SZ}_{window.end:%Y%m%dT%H%M%SZ}"
+    for kind, rid, region in resources:
+        where = Location("config", account, region, "api", f"{kind}={rid}",
+                         api="config:GetResourceConfigHistory")  # fmt: skip
+        uri = f"config-history://{account}/{region}/{kind}/{rid}?start={start}&end={end}"
+        name = f"{_safe(kind).replace('/', '_')}_{_safe(rid).replace('/', '_')}_{stamp}.json"
+        items.append(Item("config_history", uri, where, evidence / "api" / account / region
+                          / "config" / name, key=f"{kind}={rid}"))  # fmt: skip
+    return items
+
+
 def collect(
     session: Any,
     case_root: Path,
@@ -155,8 +173,10 @@ def collect(
     regions: dict[str, list[str]],
     caller: str,
     on_item: Callable[[Item, dict[str, Any] | None], None] | None = None,
+    resources: list[tuple[str, str, str]] | None = None,
 ) -> Collected:
     from awsir.aws.fetch import (
+        config_history,
         fetch_log_events,
         fetch_object,
         guardduty_findings,
@@ -169,6 +189,9 @@ def collect(
     result = Collected(evidence)
     items, result.not_collected = plan(session, locations, window, regions, evidence,
                                        result.problems)  # fmt: skip
+    if resources:
+        account = caller.split(":")[4] if caller.count(":") >= 5 else "unknown"
+        items += resource_items(resources, account, window, evidence)
     done = {(e["uri"], e.get("etag")) for e in manifest_entries(evidence)
             if (case_root / e["path"]).exists()}  # fmt: skip
     todo = [i for i in items if (i.uri, i.etag) not in done]
@@ -194,6 +217,10 @@ def collect(
                                                item.location.account, item.path)  # fmt: skip
             elif item.kind == "cloudtrail_lookup_events":
                 got, events = lookup_events(client, window.start, window.end, item.path)
+            elif item.kind == "config_history":
+                kind, _, rid = (item.key or "=").partition("=")
+                got, events = config_history(client, kind, rid, window.start, window.end,
+                                             item.path)  # fmt: skip
             elif item.kind == "securityhub_findings":
                 got, events = securityhub_findings(client, window.start, window.end, item.path)
             else:

@@ -79,6 +79,8 @@ def day_prefixes(location: Location, window: Window, regions: list[str]) -> list
             found.append(f"{base}{day.year}/{day.month}/{day.day}/")  # not zero-padded
         elif location.source == "route53_resolver_query":
             found.append(f"{base}*/{y}/{m}/{d}/")  # one folder per VPC
+        elif location.source == "cloudfront_standard":
+            found.append(f"{base}{y}-{m}-{d}-")  # <prefix><distribution>.yyyy-mm-dd-HH.id.gz
         elif location.source == "s3_access":
             found.append(f"{base}{y}-{m}-{d}-")  # simple keys: PREFIX + yyyy-mm-dd-HH-MM-SS-id
             found.append(f"{base}*/*/*/{y}/{m}/{d}/")  # partitioned: acct/region/bucket/date

@@ -54,7 +54,7 @@ def _group_of(arn: str) -> str:
 def locations(account: Account) -> list[Location]:
     found: list[Location] = []
     for finder in (_cloudtrail, _flow_logs, _s3_access, _load_balancers, _resolver, _config,
-                   _log_groups, _apis):  # fmt: skip
+                   _cloudfront, _log_groups, _apis):  # fmt: skip
         found.extend(finder(account))
     return found
 
@@ -150,6 +150,17 @@ def _config(account: Account) -> Iterator[Location]:
                 yield Location("config", account.id, region, "s3", channel.get("name", "default"),
                                bucket=channel["s3BucketName"], prefix=prefix,
                                kms_key=channel.get("s3KmsKeyArn"))  # fmt: skip
+
+
+def _cloudfront(account: Account) -> Iterator[Location]:
+    """Standard logs: ``<bucket>.s3.amazonaws.com``, keys ``<prefix><distribution id>.<date>``.
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html"""
+    for dist, answer in account.each(GLOBAL, "cloudfront.GetDistributionConfig").items():
+        logging = (answer.get("DistributionConfig") or {}).get("Logging") or {}
+        if logging.get("Enabled") and logging.get("Bucket"):
+            bucket = logging["Bucket"].split(".s3", 1)[0]
+            yield Location("cloudfront_standard", account.id, GLOBAL, "s3", dist, bucket=bucket,
+                           prefix=f"{logging.get('Prefix') or ''}{dist}.")  # fmt: skip
 
 
 def _log_groups(account: Account) -> Iterator[Location]:
