@@ -82,3 +82,25 @@ def moto_server():
     """A moto server shared by the tests that only need S3 objects."""
     with local_moto() as env:
         yield env
+
+
+@contextmanager
+def emulated_account() -> Iterator[tuple[dict[str, str], object]]:
+    """The emulated account (``awsir.emulated``) built in its own moto server, with this
+    process's environment pointed at it (boto3 in the test) until the block ends; yields the
+    environment a subprocess needs and what was built."""
+    import boto3
+
+    from awsir import emulated
+
+    with local_moto() as env:
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield env, emulated.build(boto3.Session(region_name="us-east-1"))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

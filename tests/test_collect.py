@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from awsir.aws.calls import READ_ONLY
-from tests.conftest import local_moto
+from tests.conftest import emulated_account
 
 DAY = (datetime.now(UTC) - timedelta(days=2)).date()  # CloudWatch Logs refuses old events
 WINDOW = ("--from", f"{DAY}T08:00:00Z", "--to", f"{DAY}T12:00:00Z")
@@ -27,23 +26,10 @@ FILES = ("--sources", "cloudtrail_trail", "--sources", "vpc_flow", "--sources", 
 
 @pytest.fixture(scope="module")
 def account():
-    import boto3
-
     from awsir import emulated
 
-    with local_moto() as env:
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            built = emulated.build(boto3.Session(region_name="us-east-1"))
-            planted = emulated.plant_logs(built, DAY)
-            yield env, built, planted
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with emulated_account() as (env, built):
+        yield env, built, emulated.plant_logs(built, DAY)
 
 
 def manifest(case: Path) -> list[dict]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from awsir.aws.calls import CALLS, READ_ONLY
-from tests.conftest import local_moto
+from tests.conftest import emulated_account
 
 REQUIRED = ("check", "title", "source", "status", "severity", "resource", "region", "account",
             "reason")  # fmt: skip
@@ -20,22 +20,8 @@ REQUIRED = ("check", "title", "source", "status", "severity", "resource", "regio
 
 @pytest.fixture(scope="module")
 def account():
-    import boto3
-
-    from awsir import emulated
-
-    with local_moto() as env:
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            built = emulated.build(boto3.Session(region_name="us-east-1"))
-            yield env, built
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with emulated_account() as (env, built):
+        yield env, built
 
 
 @pytest.fixture(scope="module")

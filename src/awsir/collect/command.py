@@ -64,7 +64,9 @@ def collect_command(
     role_arn: Annotated[
         str | None, typer.Option("--role-arn", help="Assume this role to collect.")
     ] = None,
-    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="External id for --role-arn.")
+    ] = None,
     then_ingest: Annotated[
         bool, typer.Option("--ingest", help="Ingest what was collected into the case's lake.")
     ] = False,
@@ -81,8 +83,9 @@ def collect_command(
     ] = False,
 ) -> None:
     """Gather an incident's evidence into a case, from where the logs are: S3 objects of the
-    window only (each source's key layout, widened by its delivery delay) and CloudWatch Logs
-    events, with a SHA-256 manifest and a report. Resumable; read-only."""
+    window only (each source's key layout, widened by its delivery delay), CloudWatch Logs
+    events, CloudTrail event history, GuardDuty and Security Hub findings, and the Config
+    history of named resources; with a SHA-256 manifest and a report. Resumable; read-only."""
     if check:
         _verify(case)
         return
