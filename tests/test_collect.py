@@ -325,3 +325,26 @@ def test_config_history_of_a_named_resource(account, cli, tmp_path):
     assert entry["events"] == len(items) >= 1 and items[0]["resourceId"] == e.data_bucket
     bad = cli("collect", "--case", str(case), *WINDOW, "--resource", "sg-123", env=env)
     assert bad.returncode == 2 and "TYPE=ID" in bad.stderr
+
+
+def test_a_hostile_key_cannot_place_evidence_outside_the_case(account, cli, tmp_path):
+    """S3 keys are chosen by whoever can write to the bucket: ``../`` must not escape."""
+    import boto3
+
+    env, e, _ = account
+    day = f"AWSLogs/{e.account}/CloudTrail/us-east-1/{DAY:%Y/%m/%d}/"
+    name = f"escaped_CloudTrail_{DAY:%Y%m%d}T0905Z.json.gz"
+    key = day + "../" * 11 + name  # from case/evidence/s3/<bucket>/... up to tmp_path
+    boto3.client("s3").put_object(Bucket=e.trail_bucket, Key=key, Body=b"{}")
+    try:
+        case = tmp_path / "case"
+        result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                     "--sources", "cloudtrail_trail", env=env)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert not (tmp_path / name).exists()
+        [hostile] = [x for x in manifest(case) if x["uri"].endswith(name)]
+        assert hostile["uri"] == f"s3://{e.trail_bucket}/{key}"  # the true key, in the manifest
+        stored = (case / hostile["path"]).resolve()
+        assert stored.is_relative_to(case.resolve()) and "%2E%2E" in hostile["path"]
+    finally:
+        boto3.client("s3").delete_object(Bucket=e.trail_bucket, Key=key)

@@ -78,8 +78,22 @@ def _delays() -> dict[str, int | None]:
     return {s.id: s.card.delivery.max_minutes for s in load_catalog().sources.values()}
 
 
+def inside(*names: str) -> str:
+    """A relative path made of ``names`` (S3 keys, log group names...) that stays below the
+    folder it is joined to, whatever the names hold: keys and names are chosen by whoever
+    wrote them, and ``../`` or a leading ``/`` must not place evidence outside the case.
+    Empty, ``.`` and ``..`` segments are written as ``%2F``, ``%2E`` and ``%2E%2E``; the
+    manifest keeps the true name."""
+    parts = []
+    for name in names:
+        for segment in name.split("/"):
+            segment = re.sub(r"[\x00-\x1f]", "_", segment)
+            parts.append({"": "%2F", ".": "%2E", "..": "%2E%2E"}.get(segment, segment))
+    return "/".join(parts)
+
+
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._/-]", "_", name).strip("/")
+    return inside(re.sub(r"[^A-Za-z0-9._/#-]", "_", name).strip("/"))
 
 
 def manifest_entries(evidence: Path) -> list[dict[str, Any]]:
@@ -113,7 +127,7 @@ def plan(
                         if not in_window(obj["Key"], delivered):
                             continue
                         uri = f"s3://{location.bucket}/{obj['Key']}"
-                        path = evidence / "s3" / location.bucket / obj["Key"]
+                        path = evidence / "s3" / inside(location.bucket, obj["Key"])
                         etag = obj.get("ETag", "").strip('"')
                         items.setdefault(uri, Item("s3", uri, location, path, etag, obj["Key"]))
                 except (ClientError, BotoCoreError) as exc:
