@@ -300,6 +300,13 @@ def test_ingest_from_s3_keeps_the_object_names(cli, moto_server, tmp_path, monke
     assert not [p for p in (case / "staging").iterdir()]  # downloads are not kept
     missing = cli("ingest", "s3://no-such-bucket/x", "--case", str(case), env=moto_server)
     assert missing.returncode == 1 and "NoSuchBucket" in missing.stderr
+    # a key climbing out of the download folder (case/staging/s3-*/<bucket>/) stays inside
+    climbing = "AWSLogs/" + "../" * 5 + "escaped.log"
+    s3.put_object(Bucket="trail-bucket", Key=climbing, Body=b"not a log either\n")
+    hostile = cli("ingest", "s3://trail-bucket/AWSLogs/", "--case", str(case), env=moto_server)
+    assert hostile.returncode == 0, hostile.stderr
+    assert not list(tmp_path.rglob("escaped.log")) and "1 new file(s)" in hostile.stderr
+    s3.delete_object(Bucket="trail-bucket", Key=climbing)
 
 
 def test_an_ingest_that_fails_says_so_and_adds_nothing(reference, tmp_path, monkeypatch):

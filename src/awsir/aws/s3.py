@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from awsir.aws.session import client
+from awsir.paths import inside
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def download(
     formats are recognised by it). Several downloads run at once."""
     s3 = client("s3", profile, region)
     objects = [o for uri in uris for o in list_objects(s3, uri)]
-    targets = {folder / o.bucket / o.key: o for o in objects}
+    targets = {folder / inside(o.bucket, o.key): o for o in objects}  # keys may hold ../
 
     def fetch(item: tuple[Path, S3Object]) -> None:
         target, obj = item

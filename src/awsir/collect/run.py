@@ -36,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from awsir.aws.inventory import describe_error
 from awsir.catalog import load_catalog
 from awsir.collect.windows import Window, day_prefixes, in_window
+from awsir.paths import inside
 from awsir.readiness.locations import Location
 
 EVIDENCE = "evidence"
@@ -76,20 +77,6 @@ class Collected:
 
 def _delays() -> dict[str, int | None]:
     return {s.id: s.card.delivery.max_minutes for s in load_catalog().sources.values()}
-
-
-def inside(*names: str) -> str:
-    """A relative path made of ``names`` (S3 keys, log group names...) that stays below the
-    folder it is joined to, whatever the names hold: keys and names are chosen by whoever
-    wrote them, and ``../`` or a leading ``/`` must not place evidence outside the case.
-    Empty, ``.`` and ``..`` segments are written as ``%2F``, ``%2E`` and ``%2E%2E``; the
-    manifest keeps the true name."""
-    parts = []
-    for name in names:
-        for segment in name.split("/"):
-            segment = re.sub(r"[\x00-\x1f]", "_", segment)
-            parts.append({"": "%2F", ".": "%2E", "..": "%2E%2E"}.get(segment, segment))
-    return "/".join(parts)
 
 
 def _safe(name: str) -> str:
