@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from awsir.aws.calls import BY_NAME
+
 GLOBAL = "global"
 
 
@@ -79,6 +81,25 @@ class Account:
         """The answers of a fan-out call, by item (trail ARN, bucket name...)."""
         found = self.raw.get("calls", {}).get(region, {}).get(name) or {}
         return {key: _answer(raw, name) for key, raw in found.items()}
+
+    def per_item(self, region: str, name: str) -> tuple[Answer, list[tuple[str, Any, Answer]]]:
+        """A fan-out call's listing, and ``(key, item, answer)`` for each item it lists. Items
+        and keys come from the call's own declaration (:mod:`awsir.aws.calls`); an item the
+        fan-out has no answer for gets an error answer saying so, so a check that meets it
+        says ``unknown`` with a reason."""
+        each = BY_NAME[name].each
+        if each is None:
+            raise ValueError(f"{name} is not a fan-out call")
+        listing = self.answer(region, each.parent)
+        answers = self.each(region, name)
+        found = []
+        for item in each.items(listing.data or {}) if listing.ok else []:
+            key = each.key(item)
+            missing = Answer(
+                None, {"code": "NotCollected", "message": f"{name} of {key} not asked"}
+            )
+            found.append((key, item, answers.get(key, missing)))
+        return listing, found
 
 
 @dataclass

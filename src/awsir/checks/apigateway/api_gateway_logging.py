@@ -24,22 +24,17 @@ FIX = "aws apigateway update-stage --rest-api-id {api} --stage-name {stage} --pa
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        for listing, stages_call, items, key in (
-            ("apigateway.GetRestApis", "apigateway.GetStages", "items", "id"),
-            ("apigatewayv2.GetApis", "apigatewayv2.GetStages", "Items", "ApiId"),
-        ):
-            apis = account.answer(region, listing)
+        for stages_call in ("apigateway.GetStages", "apigatewayv2.GetStages"):
+            apis, stages = account.per_item(region, stages_call)
             if not apis.ok:
-                yield unknown(f"{listing.split('.')[0]}:{region}", region, apis)
+                yield unknown(f"{stages_call.split('.')[0]}:{region}", region, apis)
                 continue
-            stages = account.each(region, stages_call)
-            for api in apis.get(items) or []:
-                answer = stages.get(api[key])
-                if answer is None or not answer.ok:
-                    yield unknown(api[key], region, answer or apis)
+            for api, _, answer in stages:
+                if not answer.ok:
+                    yield unknown(api, region, answer)
                     continue
                 for stage in answer.get("item") or answer.get("Items") or []:
-                    yield _verdict(api[key], stage, region, rest=key == "id")
+                    yield _verdict(api, stage, region, rest=stages_call.startswith("apigateway."))
 
 
 def _verdict(api: str, stage: dict[str, Any], region: str, rest: bool) -> Result:

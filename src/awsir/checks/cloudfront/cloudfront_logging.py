@@ -17,22 +17,20 @@ FIX = "aws cloudfront get-distribution-config --id {resource} > dist.json   # se
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:
-    listed = account.answer(GLOBAL, "cloudfront.ListDistributions")
+    listed, configs = account.per_item(GLOBAL, "cloudfront.GetDistributionConfig")
     if not listed.ok:
         yield unknown("cloudfront", GLOBAL, listed)
         return
-    configs = account.each(GLOBAL, "cloudfront.GetDistributionConfig")
-    for dist in (listed.get("DistributionList") or {}).get("Items") or []:
-        answer = configs.get(dist["Id"])
-        if answer is None or not answer.ok:
-            yield unknown(dist["Id"], GLOBAL, answer or listed)
+    for dist, _, answer in configs:
+        if not answer.ok:
+            yield unknown(dist, GLOBAL, answer)
             continue
         config = answer.get("DistributionConfig") or {}
         logging = config.get("Logging") or {}
         realtime = (config.get("DefaultCacheBehavior") or {}).get("RealtimeLogConfigArn")
         if logging.get("Enabled"):
-            yield passed(dist["Id"], GLOBAL, f"standard logs to {logging.get('Bucket')}")
+            yield passed(dist, GLOBAL, f"standard logs to {logging.get('Bucket')}")
         elif realtime:
-            yield passed(dist["Id"], GLOBAL, f"real-time logs ({realtime})")
+            yield passed(dist, GLOBAL, f"real-time logs ({realtime})")
         else:
-            yield failed(dist["Id"], GLOBAL, "no standard or real-time logs")
+            yield failed(dist, GLOBAL, "no standard or real-time logs")

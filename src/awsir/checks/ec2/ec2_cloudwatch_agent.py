@@ -22,24 +22,18 @@ FIX = "aws ssm send-command --document-name AWS-ConfigureAWSPackage --parameters
 
 
 def run(account: Account, options: Options) -> Iterator[Result]:
-    for region in account.regions:
-        instances = account.answer(region, "ec2.DescribeInstances")
+    for region in account.regions:  # the inventory asks about running instances only
+        instances, inventory = account.per_item(region, "ssm.ListInventoryEntries")
         if not instances.ok:
             yield unknown(f"ec2:{region}", region, instances)
             continue
-        inventory = account.each(region, "ssm.ListInventoryEntries")
-        for reservation in instances.get("Reservations") or []:
-            for instance in reservation.get("Instances") or []:
-                if (instance.get("State") or {}).get("Name") != "running":
-                    continue
-                found = inventory.get(instance["InstanceId"])
-                name = instance["InstanceId"]
-                if found is None or not found.ok:
-                    yield unknown(name, region, found or instances)
-                elif not found.get("CaptureTime"):
-                    yield unknown(name, region, NO_INVENTORY)
-                elif found.get("Entries"):
-                    version = found.get("Entries")[0].get("Version", "?")
-                    yield passed(name, region, f"CloudWatch agent {version} installed")
-                else:
-                    yield failed(name, region, "no CloudWatch agent in its SSM inventory")
+        for name, _, found in inventory:
+            if not found.ok:
+                yield unknown(name, region, found)
+            elif not found.get("CaptureTime"):
+                yield unknown(name, region, NO_INVENTORY)
+            elif found.get("Entries"):
+                version = found.get("Entries")[0].get("Version", "?")
+                yield passed(name, region, f"CloudWatch agent {version} installed")
+            else:
+                yield failed(name, region, "no CloudWatch agent in its SSM inventory")

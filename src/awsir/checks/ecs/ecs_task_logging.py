@@ -18,22 +18,17 @@ FIX = '# register a new revision of {resource} whose containers have logConfigur
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        families = account.answer(region, "ecs.ListTaskDefinitionFamilies")
+        families, described = account.per_item(region, "ecs.DescribeTaskDefinition")
         if not families.ok:
             yield unknown(f"ecs:{region}", region, families)
             continue
-        described = account.each(region, "ecs.DescribeTaskDefinition")
-        for family in families.get("families") or []:
-            answer = described.get(family)
-            if answer is None or not answer.ok:
-                yield unknown(family, region, answer or families)
+        for family, _, answer in described:
+            if not answer.ok:
+                yield unknown(family, region, answer)
                 continue
             containers = (answer.get("taskDefinition") or {}).get("containerDefinitions") or []
-            silent = [
-                c.get("name", "?")
-                for c in containers
-                if not (c.get("logConfiguration") or {}).get("logDriver")
-            ]
+            silent = [c.get("name", "?") for c in containers
+                      if not (c.get("logConfiguration") or {}).get("logDriver")]  # fmt: skip
             if silent:
                 yield failed(
                     family, region, f"containers without a log driver: {', '.join(silent)}"

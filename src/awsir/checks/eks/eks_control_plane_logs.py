@@ -21,15 +21,13 @@ TERRAFORM = """# in the aws_eks_cluster resource of {resource}:
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        listed = account.answer(region, "eks.ListClusters")
+        listed, clusters = account.per_item(region, "eks.DescribeCluster")
         if not listed.ok:
             yield unknown(f"eks:{region}", region, listed)
             continue
-        described = account.each(region, "eks.DescribeCluster")
-        for name in listed.get("clusters") or []:
-            answer = described.get(name)
-            if answer is None or not answer.ok:
-                yield unknown(name, region, answer or listed)
+        for name, _, answer in clusters:
+            if not answer.ok:
+                yield unknown(name, region, answer)
                 continue
             logging = ((answer.get("cluster") or {}).get("logging") or {}).get(
                 "clusterLogging"

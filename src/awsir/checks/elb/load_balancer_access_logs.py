@@ -21,37 +21,27 @@ FIX = """aws elbv2 modify-load-balancer-attributes --load-balancer-arn {resource
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        modern = account.answer(region, "elbv2.DescribeLoadBalancers")
+        modern, attributes = account.per_item(region, "elbv2.DescribeLoadBalancerAttributes")
         if not modern.ok:
             yield unknown(f"elbv2:{region}", region, modern)
-        else:
-            attributes = account.each(region, "elbv2.DescribeLoadBalancerAttributes")
-            for lb in modern.get("LoadBalancers") or []:
-                if lb.get("Type") == "gateway":
-                    continue  # Gateway Load Balancers have no access logs
-                answer = attributes.get(lb["LoadBalancerArn"])
-                if answer is None or not answer.ok:
-                    yield unknown(lb["LoadBalancerArn"], region, answer or modern)
-                    continue
-                values = {a["Key"]: a.get("Value") for a in answer.get("Attributes") or []}
-                on = values.get("access_logs.s3.enabled") == "true"
-                yield _verdict(
-                    lb["LoadBalancerArn"], region, on, values.get("access_logs.s3.bucket")
-                )
-        classic = account.answer(region, "elb.DescribeLoadBalancers")
+        for arn, lb, answer in attributes:
+            if lb.get("Type") == "gateway":
+                continue  # Gateway Load Balancers have no access logs
+            if not answer.ok:
+                yield unknown(arn, region, answer)
+                continue
+            values = {a["Key"]: a.get("Value") for a in answer.get("Attributes") or []}
+            on = values.get("access_logs.s3.enabled") == "true"
+            yield _verdict(arn, region, on, values.get("access_logs.s3.bucket"))
+        classic, attributes = account.per_item(region, "elb.DescribeLoadBalancerAttributes")
         if not classic.ok:
             yield unknown(f"elb:{region}", region, classic)
-            continue
-        attributes = account.each(region, "elb.DescribeLoadBalancerAttributes")
-        for lb in classic.get("LoadBalancerDescriptions") or []:
-            answer = attributes.get(lb["LoadBalancerName"])
-            if answer is None or not answer.ok:
-                yield unknown(lb["LoadBalancerName"], region, answer or classic)
+        for name, _, answer in attributes:
+            if not answer.ok:
+                yield unknown(name, region, answer)
                 continue
             log = (answer.get("LoadBalancerAttributes") or {}).get("AccessLog") or {}
-            yield _verdict(
-                lb["LoadBalancerName"], region, bool(log.get("Enabled")), log.get("S3BucketName")
-            )
+            yield _verdict(name, region, bool(log.get("Enabled")), log.get("S3BucketName"))
 
 
 def _verdict(name: str, region: str, on: bool, bucket: str | None) -> Result:

@@ -17,15 +17,13 @@ FIX = "aws guardduty create-publishing-destination --detector-id {resource} --de
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        listed = account.answer(region, "guardduty.ListDetectors")
+        listed, exports = account.per_item(region, "guardduty.ListPublishingDestinations")
         if not listed.ok:
             yield unknown(f"guardduty:{region}", region, listed)
             continue
-        exports = account.each(region, "guardduty.ListPublishingDestinations")
-        for detector in listed.get("DetectorIds") or []:
-            answer = exports.get(detector)
-            if answer is None or not answer.ok:
-                yield unknown(detector, region, answer or listed)
+        for detector, _, answer in exports:
+            if not answer.ok:
+                yield unknown(detector, region, answer)
                 continue
             live = [d for d in answer.get("Destinations") or [] if d.get("Status") == "PUBLISHING"]
             if live:

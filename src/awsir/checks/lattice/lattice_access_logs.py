@@ -18,20 +18,15 @@ FIX = "aws vpc-lattice create-access-log-subscription --resource-identifier {res
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        networks = account.answer(region, "vpc-lattice.ListServiceNetworks")
+        networks, subscribed = account.per_item(region, "vpc-lattice.ListAccessLogSubscriptions")
         if not networks.ok:
             yield unknown(f"vpc-lattice:{region}", region, networks)
             continue
-        subscriptions = account.each(region, "vpc-lattice.ListAccessLogSubscriptions")
-        for network in networks.get("items") or []:
-            answer = subscriptions.get(network["arn"])
-            if answer is None or not answer.ok:
-                yield unknown(network["arn"], region, answer or networks)
+        for arn, _, answer in subscribed:
+            if not answer.ok:
+                yield unknown(arn, region, answer)
             elif answer.get("items"):
-                yield passed(
-                    network["arn"],
-                    region,
-                    f"access logs to {answer.get('items')[0].get('destinationArn')}",
-                )
+                where = answer.get("items")[0].get("destinationArn")
+                yield passed(arn, region, f"access logs to {where}")
             else:
-                yield failed(network["arn"], region, "no access log subscription")
+                yield failed(arn, region, "no access log subscription")

@@ -18,16 +18,13 @@ FIX = "aws redshift enable-logging --cluster-identifier {resource} --log-destina
 
 def run(account: Account, options: Options) -> Iterator[Result]:
     for region in account.regions:
-        clusters = account.answer(region, "redshift.DescribeClusters")
+        clusters, status = account.per_item(region, "redshift.DescribeLoggingStatus")
         if not clusters.ok:
             yield unknown(f"redshift:{region}", region, clusters)
             continue
-        status = account.each(region, "redshift.DescribeLoggingStatus")
-        for cluster in clusters.get("Clusters") or []:
-            name = cluster["ClusterIdentifier"]
-            answer = status.get(name)
-            if answer is None or not answer.ok:
-                yield unknown(name, region, answer or clusters)
+        for name, _, answer in status:
+            if not answer.ok:
+                yield unknown(name, region, answer)
             elif answer.get("LoggingEnabled"):
                 where = answer.get("BucketName") or answer.get("LogDestinationType") or "?"
                 yield passed(name, region, f"audit logs to {where}")

@@ -26,19 +26,15 @@ TERRAFORM = """resource "aws_wafv2_web_acl_logging_configuration" "{label}" {{
 def run(account: Account, options: Options) -> Iterator[Result]:
     scopes = [(r, "") for r in account.regions] + [(GLOBAL, "#cloudfront")]
     for region, variant in scopes:
-        listed = account.answer(region, f"wafv2.ListWebACLs{variant}")
+        listed, configs = account.per_item(region, f"wafv2.GetLoggingConfiguration{variant}")
         if not listed.ok:
             yield unknown(f"wafv2:{region}", region, listed)
             continue
-        configs = account.each(region, f"wafv2.GetLoggingConfiguration{variant}")
-        for acl in listed.get("WebACLs") or []:
-            answer = configs.get(acl["ARN"])
-            if answer is not None and answer.ok:
-                where = (answer.get("LoggingConfiguration") or {}).get("LogDestinationConfigs") or [
-                    "?"
-                ]
-                yield passed(acl["ARN"], region, f"logs to {where[0]}")
-            elif answer is not None and (answer.error or {}).get("code") == NOT_CONFIGURED:
-                yield failed(acl["ARN"], region, "logging is off")
+        for arn, _, answer in configs:
+            if answer.ok:
+                where = (answer.get("LoggingConfiguration") or {}).get("LogDestinationConfigs")
+                yield passed(arn, region, f"logs to {(where or ['?'])[0]}")
+            elif (answer.error or {}).get("code") == NOT_CONFIGURED:
+                yield failed(arn, region, "logging is off")
             else:
-                yield unknown(acl["ARN"], region, answer or listed)
+                yield unknown(arn, region, answer)
