@@ -255,6 +255,9 @@ def test_history_shows_the_trend_and_what_changed(scanned, cli, tmp_path):
     assert fixed == {("s3_access_logging", e.data_bucket)}
     text = cli("history", "--history", str(history))
     assert "New gaps since the previous scan" in text.stdout and e.data_bucket in text.stdout
+    (history / "scan-0-broken.json").write_text("{not json")
+    warned = cli("history", "--history", str(history))
+    assert warned.returncode == 0 and "skipped an unreadable scan record" in warned.stderr
     empty = cli("history", "--history", str(tmp_path / "nothing"))
     assert empty.returncode == 2 and "no scan recorded" in empty.stderr
 

@@ -287,7 +287,10 @@ def history_command(
 ) -> None:
     """Readiness over time: the score of every recorded scan, and what changed since the
     previous one (new gaps, fixed gaps)."""
-    found = scans(history)
+    unreadable: list[str] = []
+    found = scans(history, unreadable)
+    for problem in unreadable:
+        err.print(Text(f"warning: skipped an unreadable scan record: {problem}"))
     if not found:
         err.print(Text(f"error: no scan recorded in {history} (run awsir scan first)"))
         raise typer.Exit(2)

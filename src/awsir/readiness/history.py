@@ -49,14 +49,16 @@ class Change:
     latest: dict[str, Any]
 
 
-def scans(folder: Path) -> list[dict[str, Any]]:
-    """Every recorded scan, oldest first (unreadable files are skipped, not fatal)."""
+def scans(folder: Path, unreadable: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every recorded scan, oldest first. A file that cannot be read is named in
+    ``unreadable`` (with why) and the others are still used."""
     found = []
     for path in sorted(folder.glob("scan-*.json")):
         try:
             found.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if unreadable is not None:
+                unreadable.append(f"{path}: {exc}")
     return sorted(found, key=lambda s: s.get("taken", ""))
 
 
