@@ -62,6 +62,13 @@ def _list(key: str) -> Callable[[dict[str, Any]], list[Any]]:
     return lambda answer: list(answer.get(key) or [])
 
 
+def _by(parent: str, listed: str, param: str, field: str | None = None) -> Each:
+    """Fan out over the list ``listed`` of ``parent``'s answer: one call per item, with
+    ``{param: item[field]}`` (or the item itself, a list of names), keyed the same way."""
+    pick: Callable[[Any], str] = (lambda x: x) if field is None else (lambda x: x[field])
+    return Each(parent, _list(listed), lambda x: {param: pick(x)}, pick)
+
+
 def _home(item: dict[str, Any], region: str) -> bool:
     return bool(item.get("HomeRegion", region) == region)
 
@@ -101,12 +108,7 @@ CALLS: list[Call] = [
         Call(
             f"s3.{op}",
             "global",
-            each=Each(
-                "s3.ListBuckets",
-                _list("Buckets"),
-                lambda b: {"Bucket": b["Name"]},
-                lambda b: b["Name"],
-            ),
+            each=_by("s3.ListBuckets", "Buckets", "Bucket", "Name"),
         )
         for op in (
             "GetBucketLogging",
@@ -121,12 +123,7 @@ CALLS: list[Call] = [
     *(
         Call(
             f"guardduty.{op}",
-            each=Each(
-                "guardduty.ListDetectors",
-                _list("DetectorIds"),
-                lambda d: {"DetectorId": d},
-                lambda d: d,
-            ),
+            each=_by("guardduty.ListDetectors", "DetectorIds", "DetectorId"),
         )
         for op in ("GetDetector", "ListPublishingDestinations")
     ),
@@ -143,21 +140,18 @@ CALLS: list[Call] = [
     Call("elbv2.DescribeLoadBalancers"),
     Call(
         "elbv2.DescribeLoadBalancerAttributes",
-        each=Each(
-            "elbv2.DescribeLoadBalancers",
-            _list("LoadBalancers"),
-            lambda lb: {"LoadBalancerArn": lb["LoadBalancerArn"]},
-            lambda lb: lb["LoadBalancerArn"],
+        each=_by(
+            "elbv2.DescribeLoadBalancers", "LoadBalancers", "LoadBalancerArn", "LoadBalancerArn"
         ),
     ),
     Call("elb.DescribeLoadBalancers"),
     Call(
         "elb.DescribeLoadBalancerAttributes",
-        each=Each(
+        each=_by(
             "elb.DescribeLoadBalancers",
-            _list("LoadBalancerDescriptions"),
-            lambda lb: {"LoadBalancerName": lb["LoadBalancerName"]},
-            lambda lb: lb["LoadBalancerName"],
+            "LoadBalancerDescriptions",
+            "LoadBalancerName",
+            "LoadBalancerName",
         ),
     ),
     Call("wafv2.ListWebACLs", params={"Scope": "REGIONAL"}),
@@ -166,72 +160,38 @@ CALLS: list[Call] = [
     Call(
         "wafv2.GetLoggingConfiguration#cloudfront",
         "global",
-        each=Each(
-            "wafv2.ListWebACLs#cloudfront",
-            _list("WebACLs"),
-            lambda acl: {"ResourceArn": acl["ARN"]},
-            lambda acl: acl["ARN"],
-        ),
+        each=_by("wafv2.ListWebACLs#cloudfront", "WebACLs", "ResourceArn", "ARN"),
     ),
     Call(
         "wafv2.GetLoggingConfiguration",
-        each=Each(
-            "wafv2.ListWebACLs",
-            _list("WebACLs"),
-            lambda acl: {"ResourceArn": acl["ARN"]},
-            lambda acl: acl["ARN"],
-        ),
+        each=_by("wafv2.ListWebACLs", "WebACLs", "ResourceArn", "ARN"),
     ),
     Call("eks.ListClusters"),
     Call(
         "eks.DescribeCluster",
-        each=Each(
-            "eks.ListClusters",
-            _list("clusters"),
-            lambda c: {"name": c},
-            lambda c: c,
-        ),
+        each=_by("eks.ListClusters", "clusters", "name"),
     ),
     Call("rds.DescribeDBInstances"),
     Call("redshift.DescribeClusters"),
     Call(
         "redshift.DescribeLoggingStatus",
-        each=Each(
-            "redshift.DescribeClusters",
-            _list("Clusters"),
-            lambda c: {"ClusterIdentifier": c["ClusterIdentifier"]},
-            lambda c: c["ClusterIdentifier"],
-        ),
+        each=_by("redshift.DescribeClusters", "Clusters", "ClusterIdentifier", "ClusterIdentifier"),
     ),
     Call("apigateway.GetRestApis"),
     Call(
         "apigateway.GetStages",
-        each=Each(
-            "apigateway.GetRestApis",
-            _list("items"),
-            lambda a: {"restApiId": a["id"]},
-            lambda a: a["id"],
-        ),
+        each=_by("apigateway.GetRestApis", "items", "restApiId", "id"),
     ),
     Call("apigatewayv2.GetApis"),
     Call(
         "apigatewayv2.GetStages",
-        each=Each(
-            "apigatewayv2.GetApis",
-            _list("Items"),
-            lambda a: {"ApiId": a["ApiId"]},
-            lambda a: a["ApiId"],
-        ),
+        each=_by("apigatewayv2.GetApis", "Items", "ApiId", "ApiId"),
     ),
     Call("ecs.ListTaskDefinitionFamilies", params={"status": "ACTIVE"}),
     Call(
         "ecs.DescribeTaskDefinition",
-        each=Each(  # a family's latest ACTIVE revision
-            "ecs.ListTaskDefinitionFamilies",
-            _list("families"),
-            lambda f: {"taskDefinition": f},
-            lambda f: f,
-        ),
+        # a family's latest ACTIVE revision
+        each=_by("ecs.ListTaskDefinitionFamilies", "families", "taskDefinition"),
     ),
     Call("elasticbeanstalk.DescribeEnvironments"),
     Call(
@@ -253,12 +213,7 @@ CALLS: list[Call] = [
     Call("vpc-lattice.ListServiceNetworks"),
     Call(
         "vpc-lattice.ListAccessLogSubscriptions",
-        each=Each(
-            "vpc-lattice.ListServiceNetworks",
-            _list("items"),
-            lambda n: {"resourceIdentifier": n["arn"]},
-            lambda n: n["arn"],
-        ),
+        each=_by("vpc-lattice.ListServiceNetworks", "items", "resourceIdentifier", "arn"),
     ),
     Call("cloudfront.ListDistributions", "global"),
     Call(
