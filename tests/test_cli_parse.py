@@ -145,3 +145,18 @@ def test_a_custom_json_format_needs_its_table(cli, tmp_path):
         str(tmp_path / "o"),
     )
     assert result.returncode == 2 and "takes the format it was logged with" in result.stderr
+
+
+def test_a_malformed_line_with_bytes_that_are_not_utf8_is_quarantined_quietly(cli, tmp_path):
+    """Arrow's CSV reader cannot hand such a line to its invalid-row handler and printed an
+    "Exception ignored" traceback; the block now goes to the exact path, which quarantines it."""
+    sample = _sample("alb", "alb").read_bytes()
+    bad = tmp_path / "damaged.log"
+    bad.write_bytes(sample + b"h2 not an ALB line \xff\n")
+    result = cli("parse", str(bad), "--format", "alb", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    [entry] = [json.loads(x) for x in (tmp_path / "out/quarantine/part-0.jsonl").open()]
+    assert entry["raw"] == "h2 not an ALB line \\xff"
+    rows = (tmp_path / "out/alb/part-0.jsonl").read_text().splitlines()
+    assert len(rows) == sample.count(b"\n")

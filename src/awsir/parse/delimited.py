@@ -170,6 +170,8 @@ class DelimitedReader:
         """The block as columns (None if a row is malformed or a typed value does not convert).
         Typed columns take AWS's null tokens as null; string columns keep them as text."""
         invalid: list[int] = []
+        if not _is_utf8(body):  # the SQL path quarantines the bad lines; Arrow cannot even
+            return None  # hand them to on_invalid (it prints an "Exception ignored" traceback)
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
             invalid.append(row.number)
@@ -403,3 +405,14 @@ def _all(mask: pa.ChunkedArray) -> bool:
 
 def _blank_count(body: bytes) -> int:
     return sum(1 for line in body.split(b"\n")[:-1] if not line.strip()) if body else 0
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Whether ``body`` is valid UTF-8, checked by Arrow's vectorized validator (no copy)."""
+    offsets = pa.py_buffer(np.array([0, len(body)], dtype=np.int64).tobytes())
+    raw = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(body)])
+    try:
+        raw.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True

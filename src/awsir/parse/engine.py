@@ -128,14 +128,17 @@ class Parser:
     def __exit__(self, *exc: object) -> None:
         self.con.close()
 
-    def parse(self, path: Path) -> list[FileReport]:
-        """Parse one file; the reports that are complete now (this file's or earlier ones)."""
+    def parse(self, path: Path, name: str | None = None) -> list[FileReport]:
+        """Parse one file; the reports that are complete now (this file's or earlier ones).
+        ``name`` is what rows, reports and quarantine call the file (default: its path), e.g.
+        the S3 URI of a downloaded object; its S3 key layout is read from it too."""
+        label = name or str(path)
         if not path.exists():
-            self._waiting.append(FileReport(str(path), problem="no such file"))
+            self._waiting.append(FileReport(label, problem="no such file"))
         elif not path.is_file():  # a FIFO or device would block or never end
-            self._waiting.append(FileReport(str(path), problem="not a regular file: not read"))
+            self._waiting.append(FileReport(label, problem="not a regular file: not read"))
         else:
-            for member in members(path):
+            for member in members(path, name):
                 try:
                     self._waiting += _parse_member(
                         self.con, self.catalog, self.out, member, self.forced, self.fields

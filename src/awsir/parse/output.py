@@ -61,7 +61,7 @@ def _plain(schema: pa.Schema) -> pa.Schema:
     )
 
 
-def _storage(batch: pa.Table) -> pa.Table:
+def plain_columns(batch: pa.Table) -> pa.Table:
     columns = [
         pa.chunked_array([c.storage for c in col.chunks], col.type.storage_type)
         if isinstance(col.type, pa.BaseExtensionType)
@@ -155,7 +155,7 @@ class FolderSink:
                 writer = path.open("w", encoding="utf-8")
             self.writers[table] = writer
         if isinstance(writer, pq.ParquetWriter | pacsv.CSVWriter):
-            plain = _storage(batch) if self.fmt == "csv" else batch
+            plain = plain_columns(batch) if self.fmt == "csv" else batch
             writer.write_table(plain.cast(self.schemas[table]))
         else:
             writer.write(_json_lines(self.con, batch, None))

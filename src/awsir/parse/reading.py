@@ -43,26 +43,28 @@ class Block:
     data: bytes
 
 
-def members(path: Path) -> Iterator[Member]:
-    """The log files inside ``path`` (a .zip holds several; anything else is one)."""
+def members(path: Path, name: str | None = None) -> Iterator[Member]:
+    """The log files inside ``path`` (a .zip holds several; anything else is one), named after
+    ``name`` when given (where the file came from, e.g. its S3 URI) instead of the local path."""
+    label = name or str(path)
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
-        yield Member(str(path), lambda: io.BytesIO(b""), [f"cannot read: {exc.strerror or exc}"])
+        yield Member(label, lambda: io.BytesIO(b""), [f"cannot read: {exc.strerror or exc}"])
         return
     if magic.startswith(ZIP_MAGIC):
         try:
             archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
-            yield Member(str(path), lambda: io.BytesIO(b""), [f"unreadable zip archive: {exc}"])
+            yield Member(label, lambda: io.BytesIO(b""), [f"unreadable zip archive: {exc}"])
             return
         with archive:
             for info in archive.infolist():
                 if not info.is_dir():
-                    yield Member(f"{path}!{info.filename}", partial(archive.open, info))
+                    yield Member(f"{label}!{info.filename}", partial(archive.open, info))
         return
-    yield Member(str(path), lambda: path.open("rb"), path=path)
+    yield Member(label, lambda: path.open("rb"), path=path)
 
 
 def _gunzip(raw: IO[bytes], size: int) -> Iterator[bytes]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS
+from awsir.parse.spec import COMMON_TYPES, ROW_COLUMNS, FieldType
 from awsir.parse.sql import ident, literal
 from awsir.store.case import Case
 from awsir.store.layout import EVENTS, PARTITIONS
@@ -33,6 +33,18 @@ def read_lake_sql(files: list[str]) -> str:
     )
 
 
+def _json_fields() -> dict[str, set[str]]:
+    """The JSON-typed fields of every table, from the source definitions."""
+    from awsir.catalog import load_catalog
+
+    return {
+        name: {f.name for f in table.fields if f.type == FieldType.json}
+        for source in load_catalog()
+        if source.parse
+        for name, table in source.parse.tables.items()
+    }
+
+
 def build_catalog(case: Case) -> None:
     batches = case.batches()
     tables: dict[str, list[str]] = {}
@@ -49,13 +61,19 @@ def build_catalog(case: Case) -> None:
         con.execute("SET TimeZone = 'UTC'")
         common = [*COMMON_TYPES, *ROW_COLUMNS]
         selects = []
+        json_fields = _json_fields() if tables else {}
         for table, files in sorted(tables.items()):
             described = con.sql(f"DESCRIBE SELECT * FROM {read_lake_sql(files)}").fetchall()
             columns = [r[0] for r in described]
             # partition keys come last from hive paths: put them back among the common columns
             ordered = [*(c for c in common if c in columns), "day"]
             ordered += [c for c in columns if c not in ordered]
-            names = ", ".join(ident(c) for c in ordered)
+            # JSON columns are JSON whoever wrote the file (Spark's Parquet has no JSON type)
+            text = {r[0] for r in described if r[1] == "VARCHAR"} & json_fields.get(table, set())
+            names = ", ".join(
+                f"CAST({ident(c)} AS JSON) AS {ident(c)}" if c in text else ident(c)
+                for c in ordered
+            )
             con.execute(f"CREATE VIEW {ident(table)} AS SELECT {names} FROM {read_lake_sql(files)}")
             shared = ", ".join(ident(c) for c in [*common, "day"])
             selects.append(f"SELECT {shared} FROM {ident(table)}")

@@ -255,18 +255,26 @@ def _file_entries(
     by_file: dict[str, list[FileReport]] = {}
     for report in reports:
         by_file.setdefault(report.file.split("!", 1)[0], []).append(report)
-    entries = []
-    for digest, path in new.items():
-        mine = by_file.get(str(path), [])
-        entries.append(
-            {
-                "path": origin.get(path) or str(path.resolve()),
-                "sha256": digest,
-                "size": path.stat().st_size,
-                "table": ",".join(sorted({r.table for r in mine if r.table})) or None,
-                "rows": sum(r.rows for r in mine),
-                "quarantined": sum(r.quarantined for r in mine),
-                "problem": "; ".join(r.problem for r in mine if r.problem) or None,
-            }
+    return [
+        file_entry(
+            origin.get(path) or str(path.resolve()),
+            digest,
+            path.stat().st_size,
+            by_file.get(str(path), []),
         )
-    return entries
+        for digest, path in new.items()
+    ]
+
+
+def file_entry(path: str, digest: str, size: int, reports: list[FileReport]) -> dict[str, object]:
+    """A registry entry of one input file: where it came from, its SHA-256 and size, and what
+    its reports (one per archive member) say it became."""
+    return {
+        "path": path,
+        "sha256": digest,
+        "size": size,
+        "table": ",".join(sorted({r.table for r in reports if r.table})) or None,
+        "rows": sum(r.rows for r in reports),
+        "quarantined": sum(r.quarantined for r in reports),
+        "problem": "; ".join(r.problem for r in reports if r.problem) or None,
+    }
