@@ -23,6 +23,7 @@ from awsir.spark.tasks import (
     QUARANTINED,
     REPORT,
     ROWS,
+    SCHEMA,
     decode_quarantine,
     decode_rows,
     object_name,
@@ -93,7 +94,7 @@ def test_worker_rows_equal_the_single_machine_parser(catalog, tmp_path):
     assert sum(r["rows"] for r in reports) == sum(r.rows for r in expected)
     for table, batches in keep.tables.items():
         blobs = [r for r in staged if r["kind"] == ROWS and r["table"] == table]
-        schema = unify(r["schema"] for r in blobs)
+        schema = unify(r["blob"] for r in staged if r["kind"] == SCHEMA and r["table"] == table)
         got = pa.Table.from_batches(
             list(decode_rows([pa.RecordBatch.from_pylist(blobs)], schema)), schema
         )

@@ -522,6 +522,10 @@ def spark_ingest_command(
     except (SparkIngestError, CaseError) as exc:
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - a Spark or JVM failure: one line, nothing committed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(Text(f"error: Spark failed, nothing added to the case: {first}"))
+        raise typer.Exit(1) from None
     finally:
         spark.stop()
     _ingest_summary(result, case, time.monotonic() - started)

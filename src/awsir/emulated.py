@@ -46,6 +46,7 @@ class Emulated:
     eu_vpc: str
     trail_arn: str
     alb_arn: str
+    waf_bucket: str
 
 
 def require_local_endpoint() -> str:
@@ -141,10 +142,36 @@ def build(session: boto3.Session | None = None) -> Emulated:
     alb = c("elbv2").create_load_balancer(
         Name="shop", Subnets=[n["Subnet"]["SubnetId"] for n in subnets], Type="application"
     )
+    waf_bucket = f"aws-waf-logs-{account}"
+    s3.create_bucket(Bucket=waf_bucket)
+    _web_acls(c, account, waf_bucket)
+    c("securityhub").enable_security_hub(EnableDefaultStandards=False)
     return Emulated(
         account, trail_bucket, access_logs, data, prod, default_vpc, eu_vpc,
-        trail["TrailARN"], alb["LoadBalancers"][0]["LoadBalancerArn"],
+        trail["TrailARN"], alb["LoadBalancers"][0]["LoadBalancerArn"], waf_bucket,
     )  # fmt: skip
+
+
+def _web_acls(c: Any, account: str, bucket: str) -> None:
+    """Two regional web ACLs: ``shop`` logs straight to S3, ``api`` through a Firehose stream
+    (prefix ``waf/``) to the same bucket."""
+    wafv2 = c("wafv2")
+    stream = c("firehose").create_delivery_stream(
+        DeliveryStreamName="aws-waf-logs-api", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": f"arn:aws:iam::{account}:role/firehose",
+            "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "waf/",
+        },
+    )["DeliveryStreamARN"]  # fmt: skip
+    for name, destination in (("shop", f"arn:aws:s3:::{bucket}"), ("api", stream)):
+        acl = wafv2.create_web_acl(
+            Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}},
+            VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                              "MetricName": name},
+        )["Summary"]["ARN"]  # fmt: skip
+        wafv2.put_logging_configuration(
+            LoggingConfiguration={"ResourceArn": acl, "LogDestinationConfigs": [destination]}
+        )
 
 
 def _plant_digests(
@@ -269,20 +296,69 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
 
+def _waf_logs(built: Emulated, when: datetime) -> list[tuple[str, bytes]]:
+    """One WAF log record delivered at ``when`` by each web ACL: ``shop`` in WAF's own S3
+    layout, ``api`` in Firehose's (``<prefix>YYYY/MM/DD/HH/<stream>-1-<time>-<id>``).
+    https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html"""
+    import gzip
+
+    region = REGIONS[0]
+    out = []
+    for acl in ("shop", "api"):
+        record = {"timestamp": int((when - timedelta(minutes=2)).timestamp() * 1000),
+                  "formatVersion": 1, "webaclId": f"arn:aws:wafv2:{region}:{built.account}:"
+                  f"regional/webacl/{acl}/0000", "terminatingRuleId": "Default_Action",
+                  "terminatingRuleType": "REGULAR", "action": "ALLOW",
+                  "httpSourceName": "ALB", "httpSourceId": f"{built.account}-app/shop/1",
+                  "httpRequest": {"clientIp": "198.51.100.23", "country": "NL",
+                                  "headers": [{"name": "Host", "value": "shop.example.com"}],
+                                  "uri": f"/{acl}/cart", "args": "", "httpVersion": "HTTP/1.1",
+                                  "httpMethod": "GET",
+                                  "requestId": f"{acl}-{when:%H%M}"}}  # fmt: skip
+        body = gzip.compress((json.dumps(record) + "\n").encode())
+        if acl == "shop":
+            name = f"{built.account}_waflogs_{region}_shop_{when:%Y%m%dT%H%MZ}_0a1b2c3d.log.gz"
+            key = (f"AWSLogs/{built.account}/WAFLogs/{region}/shop/"
+                   f"{when:%Y/%m/%d/%H/%M}/{name}")  # fmt: skip
+        else:
+            key = f"waf/{when:%Y/%m/%d/%H}/aws-waf-logs-api-1-{when:%Y-%m-%d-%H-%M-%S}-0f1e2d3c"
+        out.append((key, body))
+    return out
+
+
+def _security_hub_finding(session: boto3.Session, built: Emulated, when: datetime) -> str:
+    """A Security Hub finding (ASFF) updated at ``when``, imported into us-east-1; its id."""
+    stamp = f"{when:%Y-%m-%dT%H:%M:%S.000Z}"
+    finding_id = f"awsir-emulated/{when:%Y%m%dT%H%M}"
+    session.client("securityhub", region_name=REGIONS[0]).batch_import_findings(Findings=[{
+        "SchemaVersion": "2018-10-08", "Id": finding_id,
+        "ProductArn": f"arn:aws:securityhub:{REGIONS[0]}:{built.account}:product/"
+                      f"{built.account}/default",
+        "GeneratorId": "awsir-emulated", "AwsAccountId": built.account,
+        "Types": ["Unusual Behaviors/User"], "CreatedAt": stamp, "UpdatedAt": stamp,
+        "Severity": {"Label": "HIGH"}, "Title": "Console login from an unusual place",
+        "Description": "alice signed in from 203.0.113.7",
+        "Resources": [{"Type": "AwsIamUser", "Id": f"arn:aws:iam::{built.account}:user/alice"}],
+    }])  # fmt: skip
+    return finding_id
+
+
 def plant_logs(
     built: Emulated, day: date, session: boto3.Session | None = None
 ) -> dict[str, list[str]]:
     """Log files in AWS's key layouts for the day before ``day``, ``day`` and the day after
     (CloudTrail in both Regions' folders of the trail bucket, VPC flow logs in the flow-log
-    bucket), each at 09:05, 11:55 and 23:50, and CloudWatch Logs events of ``day`` at 07:00,
-    09:00 and 13:00 in /aws/lambda/orders (eu-west-1). Returns the S3 URIs and log messages
-    planted, for tests to compare with what a collection brings back."""
+    bucket, WAF logs of two web ACLs, one through Firehose), each at 09:05, 11:55 and 23:50,
+    a Security Hub finding updated at each of those times, and CloudWatch Logs events of
+    ``day`` at 07:00, 09:00 and 13:00 in /aws/lambda/orders (eu-west-1). Returns the S3 URIs,
+    log messages and finding ids planted, for tests to compare with what a collection brings
+    back."""
     import gzip
 
     require_local_endpoint()
     session = session or boto3.Session(region_name=REGIONS[0])
     s3 = session.client("s3", region_name=REGIONS[0])
-    planted: dict[str, list[str]] = {"s3": [], "events": [], "digests": []}
+    planted: dict[str, list[str]] = {"s3": [], "events": [], "digests": [], "findings": []}
     trail_files: dict[str, list[tuple[datetime, str, bytes]]] = {}
     who = {"type": "IAMUser", "arn": f"arn:aws:iam::{built.account}:user/alice",
            "accountId": built.account}  # fmt: skip
@@ -314,6 +390,10 @@ def plant_logs(
             body = gzip.compress((header + line).encode())
             s3.put_object(Bucket=built.access_log_bucket, Key=key, Body=body)
             planted["s3"].append(f"s3://{built.access_log_bucket}/{key}")
+            for key, body in _waf_logs(built, when):
+                s3.put_object(Bucket=built.waf_bucket, Key=key, Body=body)
+                planted["s3"].append(f"s3://{built.waf_bucket}/{key}")
+            planted["findings"].append(_security_hub_finding(session, built, when))
     planted["public_key"] = [_plant_digests(s3, built, trail_files, planted["digests"])]
     logs = session.client("logs", region_name=REGIONS[1])
     logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="2024/orders/1")

@@ -33,6 +33,7 @@ class Each:
     params: Callable[[Any], dict[str, Any]]  # this call's parameters for one item
     key: Callable[[Any], str]  # the item's key in the snapshot (an ARN, a name)
     only: Callable[[Any, str], bool] = lambda item, region: True  # skip items of other Regions
+    nested: bool = False  # the parent is itself a fan-out: items are (parent's key, item)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,17 @@ CALLS: list[Call] = [
         )
         for op in ("GetDetector", "ListPublishingDestinations")
     ),
+    Call(
+        # each export of a detector's findings: its bucket, prefix and KMS key
+        "guardduty.DescribePublishingDestination",
+        each=Each(
+            "guardduty.ListPublishingDestinations",
+            _list("Destinations"),
+            lambda pair: {"DetectorId": pair[0], "DestinationId": pair[1]["DestinationId"]},
+            lambda pair: f"{pair[0]}/{pair[1]['DestinationId']}",
+            nested=True,
+        ),
+    ),
     Call("securityhub.DescribeHub"),
     Call("config.DescribeConfigurationRecorders"),
     Call("config.DescribeConfigurationRecorderStatus"),
@@ -165,6 +177,13 @@ CALLS: list[Call] = [
     Call(
         "wafv2.GetLoggingConfiguration",
         each=_by("wafv2.ListWebACLs", "WebACLs", "ResourceArn", "ARN"),
+    ),
+    # Firehose streams: where WAF logs (and other streamed logs) land in S3; ListDeliveryStreams
+    # has no paginator nor shared token, so one page of the maximum size
+    Call("firehose.ListDeliveryStreams", params={"Limit": 10000}),
+    Call(
+        "firehose.DescribeDeliveryStream",
+        each=_by("firehose.ListDeliveryStreams", "DeliveryStreamNames", "DeliveryStreamName"),
     ),
     Call("eks.ListClusters"),
     Call(

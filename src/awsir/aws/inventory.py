@@ -208,12 +208,17 @@ def _tasks(
     if call.each is None:
         return [(region, call, None, dict(call.params))]
     parent = answers[region].get(call.each.parent, {})
-    if "ok" not in parent:
+    if call.each.nested:  # the parent's answers are keyed by its own items
+        items = [(key, item) for key, answer in parent.items() if "ok" in answer
+                 for item in call.each.items(answer["ok"])]  # fmt: skip
+    elif "ok" in parent:
+        items = call.each.items(parent["ok"])
+    else:
         return []  # the parent failed: checks report its error
     answers[region].setdefault(call.name, {})
     where = home if region == GLOBAL else region
     return [
         (region, call, call.each.key(item), {**call.params, **call.each.params(item)})
-        for item in call.each.items(parent["ok"])
+        for item in items
         if call.each.only(item, where)
     ]

@@ -10,7 +10,11 @@ https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html,
 https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html#server-log-keyname-format,
 https://docs.aws.amazon.com/config/latest/developerguide/config-concepts.html#config-history,
-https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html
+https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html,
+https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html,
+https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html,
+https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html (``YYYY/MM/DD/HH/`` and object
+names ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<id>``)
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ def day_prefixes(location: Location, window: Window, regions: list[str]) -> list
     """The S3 prefixes that hold the location's objects of the window's days. A ``*`` segment
     stands for every child folder (a VPC id, an organization id), listed when collecting."""
     base = location.prefix or ""
+    if location.undated:  # no date folders: every object, kept or not by its name's time
+        return [base]
     found: list[str] = []
     for day in window.days():
         y, m, d = f"{day:%Y}", f"{day:%m}", f"{day:%d}"
@@ -84,7 +90,7 @@ def day_prefixes(location: Location, window: Window, regions: list[str]) -> list
         elif location.source == "s3_access":
             found.append(f"{base}{y}-{m}-{d}-")  # simple keys: PREFIX + yyyy-mm-dd-HH-MM-SS-id
             found.append(f"{base}*/*/*/{y}/{m}/{d}/")  # partitioned: acct/region/bucket/date
-        else:  # flow logs, load balancers: the prefix ends with the Region folder
+        else:  # flow logs, load balancers, WAF, GuardDuty exports, Firehose: date folders
             found.append(f"{base}{y}/{m}/{d}/")
     return list(dict.fromkeys(found))
 

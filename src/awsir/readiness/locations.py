@@ -30,6 +30,8 @@ class Location:
     kms_key: str | None = None
     log_group: str | None = None
     api: str | None = None  # service:Operation that returns the events
+    undated: bool | None = None  # True: keys carry no date folders under the prefix (a
+    # Firehose custom prefix with !{timestamp:...}): the whole prefix is listed
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -54,7 +56,7 @@ def _group_of(arn: str) -> str:
 def locations(account: Account) -> list[Location]:
     found: list[Location] = []
     for finder in (_cloudtrail, _flow_logs, _s3_access, _load_balancers, _resolver, _config,
-                   _cloudfront, _log_groups, _apis):  # fmt: skip
+                   _cloudfront, _guardduty_exports, _waf, _log_groups, _apis):  # fmt: skip
         found.extend(finder(account))
     return found
 
@@ -161,6 +163,74 @@ def _cloudfront(account: Account) -> Iterator[Location]:
             bucket = logging["Bucket"].split(".s3", 1)[0]
             yield Location("cloudfront_standard", account.id, GLOBAL, "s3", dist, bucket=bucket,
                            prefix=f"{logging.get('Prefix') or ''}{dist}.")  # fmt: skip
+
+
+def _guardduty_exports(account: Account) -> Iterator[Location]:
+    """Findings exported to S3: ``[prefix/]AWSLogs/<account>/GuardDuty/<Region>/YYYY/MM/DD/``,
+    kept as long as the bucket keeps them (the API keeps 90 days).
+    https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html"""
+    for region in account.regions:
+        for key, answer in account.each(region, "guardduty.DescribePublishingDestination").items():
+            if answer.get("DestinationType") != "S3":
+                continue
+            properties = answer.get("DestinationProperties") or {}
+            if not properties.get("DestinationArn"):
+                continue
+            bucket, prefix = _bucket_of(properties["DestinationArn"])
+            yield Location("guardduty", account.id, region, "s3", key.split("/", 1)[0],
+                           bucket=bucket,
+                           prefix=_join(prefix, "AWSLogs", account.id, "GuardDuty", region),
+                           kms_key=properties.get("KmsKeyArn"))  # fmt: skip
+
+
+def _firehose_to_s3(account: Account) -> dict[str, tuple[str, str, str, str | None]]:
+    """Delivery stream ARN -> (Region, bucket ARN, prefix, KMS key) of its S3 destination."""
+    found = {}
+    for region in account.regions:
+        for answer in account.each(region, "firehose.DescribeDeliveryStream").values():
+            stream = answer.get("DeliveryStreamDescription") or {}
+            for destination in stream.get("Destinations") or []:
+                s3 = (destination.get("ExtendedS3DestinationDescription")
+                      or destination.get("S3DestinationDescription"))  # fmt: skip
+                if s3 and s3.get("BucketARN") and stream.get("DeliveryStreamARN"):
+                    kms = ((s3.get("EncryptionConfiguration") or {}).get("KMSEncryptionConfig")
+                           or {}).get("AWSKMSKeyARN")  # fmt: skip
+                    found[stream["DeliveryStreamARN"]] = (
+                        region,
+                        s3["BucketARN"],
+                        s3.get("Prefix") or "",
+                        kms,
+                    )
+    return found
+
+
+def _waf(account: Account) -> Iterator[Location]:
+    """Web ACL logs sent to S3 (``AWSLogs/<account>/WAFLogs/<Region>/<web ACL>/YYYY/MM/dd/HH/mm/``)
+    or through a Firehose stream to S3 (``<prefix>YYYY/MM/DD/HH/`` by default); logs sent to
+    CloudWatch Logs are found with the log groups.
+    https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html,
+    https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html"""
+    streams = _firehose_to_s3(account)
+    asked = [(r, "wafv2.GetLoggingConfiguration") for r in account.regions]
+    for region, call in [*asked, (GLOBAL, "wafv2.GetLoggingConfiguration#cloudfront")]:
+        for acl_arn, answer in account.each(region, call).items():
+            config = answer.get("LoggingConfiguration") or {}
+            acl = acl_arn.split("/")[-2] if acl_arn.count("/") >= 2 else acl_arn
+            where = "cloudfront" if region == GLOBAL else region
+            for destination in config.get("LogDestinationConfigs") or []:
+                if ":s3:::" in destination:
+                    bucket, prefix = _bucket_of(destination)
+                    folder = _join(prefix, "AWSLogs", account.id, "WAFLogs", where, acl)
+                    yield Location("waf", account.id, region, "s3", acl, bucket=bucket,
+                                   prefix=folder)  # fmt: skip
+                elif destination in streams:
+                    stream_region, bucket_arn, fixed, kms = streams[destination]
+                    bucket, _ = _bucket_of(bucket_arn)
+                    undated = "!{" in fixed  # a custom prefix: list all of its fixed part
+                    yield Location("waf", account.id, stream_region, "s3",
+                                   f"{acl} via {destination.rsplit('/', 1)[-1]}", bucket=bucket,
+                                   prefix=fixed.split("!{", 1)[0], kms_key=kms,
+                                   undated=True if undated else None)  # fmt: skip
 
 
 def _log_groups(account: Account) -> Iterator[Location]:

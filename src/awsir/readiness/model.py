@@ -88,8 +88,8 @@ class Account:
         fan-out has no answer for gets an error answer saying so, so a check that meets it
         says ``unknown`` with a reason."""
         each = BY_NAME[name].each
-        if each is None:
-            raise ValueError(f"{name} is not a fan-out call")
+        if each is None or each.nested:
+            raise ValueError(f"{name} is not a fan-out over one listing: read it with each()")
         listing = self.answer(region, each.parent)
         answers = self.each(region, name)
         found = []

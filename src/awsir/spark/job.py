@@ -50,6 +50,7 @@ from awsir.spark.tasks import (
     QUARANTINED,
     REPORT,
     ROWS,
+    SCHEMA,
     decode_quarantine,
     decode_rows,
     parse_objects,
@@ -61,14 +62,16 @@ from awsir.store.export import athena_ddl
 from awsir.store.ingest import IngestResult, file_entry
 from awsir.store.layout import CLUSTER_BY, PARTITIONS
 
-STAGED_SPARK = "kind STRING, `table` STRING, schema BINARY, blob BINARY"
+STAGED_SPARK = "kind STRING, `table` STRING, blob BINARY"
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",  # times are UTC; ``day`` is the UTC date
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",  # not INT96: as DuckDB writes
     "spark.sql.parquet.compression.codec": "zstd",
     # a binaryFile row is a whole object: few per Arrow batch keeps a worker's memory bounded
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "8",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "4",
     "spark.sql.files.maxPartitionBytes": str(64 << 20),  # objects per task
+    # partition folders are read back as text (account ids are not numbers)
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 ROW_GROUP_BYTES = 32 << 20  # as a local ingest writes (``ROW_GROUP_SIZE_BYTES``)
 
@@ -91,11 +94,23 @@ def session(master: str | None = "local[*]", app: str = "awsir") -> Any:
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.driver.host": "127.0.0.1",
             "spark.ui.enabled": "false",
+            # the driver is the executor here: Spark's default 1 GB is too small for wide
+            # CloudTrail rows in flight on every core
+            "spark.driver.memory": local_memory(),
         }.items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def local_memory() -> str:
+    """The JVM heap for Spark in local mode: a quarter of this machine's RAM, 1-4 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: the floor
+        total = 0
+    return f"{min(max(total // 4, 1 << 30), 4 << 30) >> 20}m"
 
 
 def _local_case(case: str) -> Path | None:
@@ -220,7 +235,8 @@ def _ingest_staged(
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    reports = _reports(staged.where(F.col("kind") == REPORT).select("blob").collect())
+    told = staged.where(F.col("kind").isin(REPORT, SCHEMA)).collect()
+    reports = _reports([row for row in told if row["kind"] == REPORT])
     drop = _duplicates(reports)
     per_object: dict[str, list[FileReport]] = {}
     names = {f.name for f in dataclass_fields(FileReport)}
@@ -241,9 +257,10 @@ def _ingest_staged(
     batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     result.batch, stage = batch, f"staging/{batch}"
     schemas: dict[str, list[bytes]] = {}
+    for row in told:
+        if row["kind"] == SCHEMA:
+            schemas.setdefault(row["table"], []).append(bytes(row["blob"]))
     rows = staged.where(F.col("kind") == ROWS)
-    for row in rows.select("table", "schema").distinct().collect():
-        schemas.setdefault(row["table"], []).append(bytes(row["schema"]))
     keys = list(PARTITIONS)
     for table in sorted(schemas):
         schema = unify(schemas[table])
@@ -257,8 +274,8 @@ def _ingest_staged(
         )
         (
             typed.withColumn("day", F.to_date("time"))
-            .repartition(*keys)
-            # partition keys first, or the writer re-sorts by them and loses the order; nulls
+            # no shuffle: each task writes its own file per partition it holds rows of
+            # (partition keys first, or the writer re-sorts by them and loses the order; nulls
             # last, as DuckDB sorts
             .sortWithinPartitions(*keys, *(F.asc_nulls_last(c) for c in CLUSTER_BY))
             .write.partitionBy(*keys)

@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,15 +31,17 @@ from awsir.parse.output import QUARANTINE, plain_columns
 
 STAGED = pa.schema(
     [
-        ("kind", pa.string()),  # rows | quarantine | report
+        ("kind", pa.string()),  # rows | quarantine | report | schema
         ("table", pa.string()),
-        ("schema", pa.binary()),  # rows: the blob's Arrow schema, so the driver can unify them
-        ("blob", pa.binary()),  # rows, quarantine: Arrow IPC stream; report: JSON
+        ("blob", pa.binary()),  # rows, quarantine: Arrow IPC stream; report: JSON; schema: an
+        # Arrow schema a table's blobs have (once per task), so the driver can unify them
+        # without reading the blobs
     ]
 )
-ROWS, QUARANTINED, REPORT = "rows", "quarantine", "report"
-BLOB_ROWS = 20_000
-"""Rows per blob: Spark moves a blob as one value, so a blob stays a few MB."""
+ROWS, QUARANTINED, REPORT, SCHEMA = "rows", "quarantine", "report", "schema"
+BLOB_ROWS = 8192
+"""Rows per blob: Spark moves a blob as one value, so a blob stays a few MB (CloudTrail rows
+are about 2 KB)."""
 QUARANTINE_SPARK = "file STRING, line BIGINT, reason STRING, raw STRING"
 """How quarantine entries are written by Spark: as in a case's quarantine JSON lines (raw bytes
 as text, undecodable bytes escaped)."""
@@ -70,25 +71,27 @@ class _Staging:
     """A parser sink that keeps staged rows until the task yields them."""
 
     def __init__(self) -> None:
+        self.seen: set[tuple[str, bytes]] = set()
         self._clear()
 
     def _clear(self) -> None:
         self.kinds: list[str] = []
         self.tables: list[str] = []
-        self.schemas: list[bytes | None] = []
         self.blobs: list[bytes] = []
 
-    def add(self, kind: str, table: str, blob: bytes, schema: bytes | None = None) -> None:
+    def add(self, kind: str, table: str, blob: bytes) -> None:
         self.kinds.append(kind)
         self.tables.append(table)
-        self.schemas.append(schema)
         self.blobs.append(blob)
 
     def rows(self, table: str, batch: pa.Table) -> None:
         plain = plain_columns(batch)  # JSON columns as their text: Spark has no JSON type
         schema = bytes(plain.schema.serialize())
+        if (table, schema) not in self.seen:
+            self.seen.add((table, schema))
+            self.add(SCHEMA, table, schema)
         for chunk in plain.to_batches(max_chunksize=BLOB_ROWS):
-            self.add(ROWS, table, _ipc(chunk), schema)
+            self.add(ROWS, table, _ipc(chunk))
 
     def quarantine(self, batch: pa.Table) -> None:
         for chunk in batch.to_batches(max_chunksize=BLOB_ROWS):
@@ -99,7 +102,6 @@ class _Staging:
             [
                 pa.array(self.kinds, pa.string()),
                 pa.array(self.tables, pa.string()),
-                pa.array(self.schemas, pa.binary()),
                 pa.array(self.blobs, pa.binary()),
             ],
             schema=STAGED,
@@ -216,8 +218,3 @@ def unify(schemas: Iterable[bytes]) -> pa.Schema:
     """One schema for a table's blobs (columns by name; types promoted where they differ)."""
     read = [pa.ipc.read_schema(pa.py_buffer(s)) for s in schemas]
     return pa.unify_schemas(read, promote_options="permissive")
-
-
-def reports_of(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """The JSON reports among collected staged rows."""
-    return [json.loads(bytes(r["blob"])) for r in rows]
