@@ -5,6 +5,8 @@ verify, and ingest."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
 import stat
@@ -14,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from awsir.aws.calls import READ_ONLY
-from tests.conftest import emulated_account
+from tests.conftest import REPO, emulated_account
+
+SOURCES = REPO / "src" / "awsir" / "sources"
 
 DAY = (datetime.now(UTC) - timedelta(days=2)).date()  # CloudWatch Logs refuses old events
 WINDOW = ("--from", f"{DAY}T08:00:00Z", "--to", f"{DAY}T12:00:00Z")
@@ -33,6 +37,11 @@ def account():
 
 
 def manifest(case: Path) -> list[dict]:
+    """The items of the manifest (the API responses they were built from left out)."""
+    return [e for e in everything(case) if e["kind"] != "api_response"]
+
+
+def everything(case: Path) -> list[dict]:
     text = (case / "evidence" / "manifest.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
 
@@ -41,7 +50,11 @@ def in_window(planted: dict) -> set[str]:
     """The planted objects a collection of the window must bring: written on DAY at 09:05
     and 11:55 (23:50 is past the window plus the delivery delay; other days are out)."""
     stamps = (f"{DAY:%Y%m%d}T0905Z", f"{DAY:%Y%m%d}T1155Z")
-    return {uri for uri in planted["s3"] if any(s in uri for s in stamps)}
+    return {
+        uri
+        for uri in planted["s3"]
+        if any(s in uri for s in stamps) and "://aws-waf-logs-" not in uri  # WAF: its own test
+    }
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +114,8 @@ def test_what_cannot_be_collected_is_named_and_the_rest_is_kept(account, cli, tm
     env, _, _ = account
     case = tmp_path / "case"
     result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, env=env)
-    assert result.returncode == 1 and "collected 12 item(s)" in result.stdout  # + 4 digests
+    # 8 files + 4 digests + 4 WAF objects + Security Hub findings
+    assert result.returncode == 1 and "collected 17 item(s)" in result.stdout
     assert "could not collect: guardduty-findings://" in result.stderr
     assert "could not collect: cloudtrail-lookup-events://" in result.stderr
     assert "<html" not in result.stderr and "Traceback" not in result.stderr
@@ -115,7 +129,7 @@ def test_a_second_run_adds_nothing_and_an_interrupted_one_resumes(account, colle
     case, _ = collected
     again = cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env)
     assert again.returncode == 0 and "collected 0 item(s)" in again.stdout
-    assert "(8 already there)" in again.stdout
+    assert "(8 already there;" in again.stdout
     # an interruption: two files never finished (a .part left, no manifest line)
     entries = manifest(case)
     lost = entries[-2:]
@@ -137,7 +151,8 @@ def test_verify_names_a_changed_and_a_missing_file(account, cli, tmp_path):
     case = tmp_path / "case"
     assert cli("collect", "--case", str(case), *WINDOW, *REGIONS, *FILES, env=env).returncode == 0
     clean = cli("collect", "--case", str(case), "--verify")
-    assert clean.returncode == 0 and "8 item(s) checked, 0 changed, 0 missing" in clean.stdout
+    # 8 items and the 2 FilterLogEvents responses they were built from
+    assert clean.returncode == 0 and "10 item(s) checked, 0 changed, 0 missing" in clean.stdout
     entries = manifest(case)
     tampered, gone = case / entries[0]["path"], case / entries[1]["path"]
     tampered.chmod(0o644)
@@ -168,7 +183,7 @@ def test_collect_then_ingest_from_a_saved_location_map(account, cli, tmp_path):
 def test_collection_makes_read_only_calls_only(account, tmp_path):
     import boto3
 
-    from awsir.collect.run import collect
+    from awsir.collect.run import Signer, collect
     from awsir.collect.windows import Window, parse_time
     from awsir.readiness.locations import Location
 
@@ -183,7 +198,8 @@ def test_collection_makes_read_only_calls_only(account, tmp_path):
                  log_group="/aws/lambda/orders"),
     ]  # fmt: skip
     window = Window(parse_time(WINDOW[1]), parse_time(WINDOW[3]))
-    result = collect(session, tmp_path, found, window, {e.account: ["us-east-1"]}, "test")
+    result = collect([Signer(e.account, session, "test")], tmp_path, found, window,
+                     {e.account: ["us-east-1"]})  # fmt: skip
     assert len(result.fetched) == 3 and not result.problems
     assert sent and [op for op in sent if not READ_ONLY.match(op)] == []
 
@@ -268,6 +284,14 @@ def test_event_history_is_collected_at_two_requests_a_second(account, cli, tmp_p
     assert entry["events"] == 5 and entry["uri"].startswith("cloudtrail-lookup-events://")
     times = [t for t, target in stand_in.calls if target.endswith("LookupEvents")]
     assert len(times) == 3  # 5 events, 2 per page
+    # each HTTP response is kept byte for byte, hashed, and named by the file built from it
+    responses = [e for e in everything(case) if e["kind"] == "api_response"]
+    assert [r["path"] for r in responses] == entry["responses"] and len(responses) == 3
+    pages = [json.loads((case / r["path"]).read_bytes()) for r in responses]
+    assert [len(p["Events"]) for p in pages] == [2, 2, 1] and "NextToken" in pages[0]
+    for r in responses:
+        assert hashlib.sha256((case / r["path"]).read_bytes()).hexdigest() == r["sha256"]
+        assert r["operation"] == "LookupEvents" and r["caller"] == entry["caller"]
     assert all(b - a >= 0.45 for a, b in itertools.pairwise(times))  # 2 per second
     sql = "SELECT count(*) AS n FROM cloudtrail WHERE eventName = 'CreateAccessKey'"
     counted = cli("query", sql, "--case", str(case), "--format", "json")
@@ -348,3 +372,139 @@ def test_a_hostile_key_cannot_place_evidence_outside_the_case(account, cli, tmp_
         assert stored.is_relative_to(case.resolve()) and "%2E%2E" in hostile["path"]
     finally:
         boto3.client("s3").delete_object(Bucket=e.trail_bucket, Key=key)
+
+
+def test_waf_logs_are_collected_from_s3_and_through_firehose(account, cli, tmp_path):
+    """The scan finds both web ACLs' logs: one in WAF's own S3 layout, one in the bucket a
+    Firehose stream writes to (``waf/YYYY/MM/DD/HH/``); only the window's objects come back."""
+    env, e, planted = account
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, *REGIONS, "--sources", "waf", env=env)
+    assert result.returncode == 0, result.stderr
+    stamps = (f"{DAY:%Y%m%d}T0905Z", f"{DAY:%Y%m%d}T1155Z", f"{DAY}-09-05-00", f"{DAY}-11-55-00")
+    waf = {u for u in planted["s3"] if u.startswith(f"s3://{e.waf_bucket}/")}
+    wanted = {u for u in waf if any(s in u for s in stamps)}
+    assert len(wanted) == 4 and len(waf) == 18
+    assert {m["uri"] for m in manifest(case)} == wanted
+    assert any("/WAFLogs/" in u for u in wanted) and any("/waf/" in u for u in wanted)
+    ingested = cli("ingest", str(case / "evidence" / "s3"), "--case", str(case))
+    assert ingested.returncode == 0, ingested.stderr
+    counted = cli("query", "SELECT count(*) AS n FROM waf", "--case", str(case), "--format", "json")
+    assert json.loads(counted.stdout) == {"n": 4}
+
+
+def test_security_hub_findings_are_collected_with_the_responses_as_received(account, cli, tmp_path):
+    env, e, _ = account
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                 "--sources", "securityhub", "--ingest", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [entry] = manifest(case)
+    assert entry["uri"].startswith(f"securityhub-findings://{e.account}/us-east-1/")
+    saved = json.loads((case / entry["path"]).read_text())["Findings"]
+    in_window = {f"awsir-emulated/{DAY:%Y%m%d}T0905", f"awsir-emulated/{DAY:%Y%m%d}T1155"}
+    # the window goes to Security Hub as an UpdatedAt filter; moto ignores filters, so all
+    # planted findings come back here, and they are kept as AWS sent them
+    assert in_window <= {f["Id"] for f in saved}
+    [response] = [x for x in everything(case) if x["kind"] == "api_response"]
+    body = json.loads((case / response["path"]).read_bytes())
+    assert [f["Id"] for f in body["Findings"]] == [f["Id"] for f in saved]
+    held = cli("query", "SELECT count(*) AS n FROM securityhub", "--case", str(case),
+               "--format", "json")  # fmt: skip
+    assert json.loads(held.stdout) == {"n": len(saved)}
+    # a changed response is caught like any other evidence file
+    raw = case / response["path"]
+    raw.chmod(0o644)
+    raw.write_bytes(raw.read_bytes().replace(b"HIGH", b"LOW!"))
+    verified = cli("collect", "--case", str(case), "--verify")
+    assert verified.returncode == 1 and f"CHANGED  {response['path']}" in verified.stdout
+
+
+def test_guardduty_exports_are_collected_from_their_date_folders(account, cli, tmp_path):
+    """GuardDuty's S3 export (moto has no publishing destinations, so the location comes from a
+    saved map): ``AWSLogs/<account>/GuardDuty/<Region>/YYYY/MM/DD/<uuid>.jsonl.gz``."""
+    import gzip
+
+    import boto3
+
+    env, e, _ = account
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=env["AWS_ENDPOINT_URL"])
+    finding = (SOURCES / "guardduty" / "samples").rglob("*.jsonl")
+    line = next(p for p in finding).read_text().splitlines()[0]
+    keys = []
+    for offset in (-1, 0, 1):
+        d = DAY + timedelta(days=offset)
+        key = (
+            f"exports/AWSLogs/{e.account}/GuardDuty/us-east-1/{d:%Y/%m/%d}/{offset + 1}a2b.jsonl.gz"
+        )
+        s3.put_object(Bucket=e.data_bucket, Key=key, Body=gzip.compress((line + "\n").encode()))
+        keys.append(key)
+    where = tmp_path / "where.json"
+    where.write_text(json.dumps({"locations": [{
+        "source": "guardduty", "account": e.account, "region": "us-east-1", "kind": "s3",
+        "producer": "detector", "bucket": e.data_bucket,
+        "prefix": f"exports/AWSLogs/{e.account}/GuardDuty/us-east-1/"}]}))  # fmt: skip
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                 "--locations", str(where), env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [m["uri"] for m in manifest(case)] == [f"s3://{e.data_bucket}/{keys[1]}"]
+
+
+def test_org_role_collects_each_account_with_its_own_role(account, cli, tmp_path):
+    """An organization in moto: the member's trail bucket is read with the role assumed in the
+    member account; a location of an account outside the organization is read with the
+    account signed in to. The manifest names who read each item. (moto does not enforce
+    permissions, so the fall back after AccessDenied is checked on its order only, below.)"""
+    import gzip
+
+    import boto3
+
+    env, e, _ = account
+    endpoint = env["AWS_ENDPOINT_URL"]
+    orgs = boto3.client("organizations", region_name="us-east-1", endpoint_url=endpoint)
+    with contextlib.suppress(orgs.exceptions.AlreadyInOrganizationException):
+        orgs.create_organization(FeatureSet="ALL")
+    created = orgs.create_account(Email="member@example.com", AccountName="member")
+    member = created["CreateAccountStatus"]["AccountId"]
+    role = "OrganizationAccountAccessRole"
+    creds = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/{role}", RoleSessionName="setup"
+    )["Credentials"]
+    s3m = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint,
+                       aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"])  # fmt: skip
+    bucket = f"member-trail-{member}"
+    s3m.create_bucket(Bucket=bucket)
+    name = f"{member}_CloudTrail_us-east-1_{DAY:%Y%m%d}T0905Z_m.json.gz"
+    key = f"AWSLogs/{member}/CloudTrail/us-east-1/{DAY:%Y/%m/%d}/{name}"
+    s3m.put_object(Bucket=bucket, Key=key, Body=gzip.compress(b'{"Records": []}'))
+    central = f"AWSLogs/{member}/CloudTrail/us-east-1/{DAY:%Y/%m/%d}/{name}"
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
+    s3.put_object(Bucket=e.trail_bucket, Key=central, Body=gzip.compress(b'{"Records": []}'))
+    trail = {"source": "cloudtrail_trail", "region": "us-east-1", "kind": "s3", "producer": "t"}
+    where = tmp_path / "where.json"
+    where.write_text(json.dumps({"locations": [
+        {**trail, "account": member, "bucket": bucket, "prefix": f"AWSLogs/{member}/CloudTrail/"},
+        {**trail, "account": "999999999999", "bucket": e.trail_bucket,
+         "prefix": f"AWSLogs/{member}/CloudTrail/"},
+    ]}))  # fmt: skip
+    case = tmp_path / "case"
+    result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                 "--locations", str(where), "--org-role", role, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    callers = {m["uri"]: m["caller"] for m in manifest(case)}
+    assert callers[f"s3://{bucket}/{key}"].startswith(f"arn:aws:sts::{member}:assumed-role/{role}/")
+    assert f":{e.account}:" in callers[f"s3://{e.trail_bucket}/{central}"]
+    report = json.loads(next((case / "evidence" / "reports").glob("*.json")).read_text())
+    assert set(report["callers"]) >= {member, e.account}
+
+
+def test_a_bucket_is_tried_with_its_own_account_first_then_the_others():
+    from awsir.collect.run import DENIED, Signer, _candidates
+
+    me, a, b = (Signer(x, None, f"arn:{x}") for x in ("111", "222", "333"))
+    assert [s.account for s in _candidates([me, a, b], "333")] == ["333", "111", "222"]
+    assert [s.account for s in _candidates([me, a, b], "999")] == ["111", "222", "333"]
+    assert "AccessDenied" in DENIED

@@ -14,6 +14,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,39 @@ def fetch_log_events(
     return Fetched(digest.hexdigest(), size, None, None), count
 
 
+@contextmanager
+def raw_responses(client: Any, operations: tuple[str, ...]) -> Iterator[list[tuple[str, bytes]]]:
+    """The HTTP response bodies of ``client``'s calls of ``operations``, byte for byte as AWS
+    sent them (botocore's ``after-call`` event), as ``(operation, body)`` in call order: the
+    evidence as received, kept beside the document built from the parsed pages. The client must
+    not be used by another thread meanwhile.
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/events.html"""
+    bodies: list[tuple[str, bytes]] = []
+    service = client.meta.service_model.service_id.hyphenize()
+    handlers = []
+    for operation in operations:
+
+        def keep(http_response: Any, operation: str = operation, **_: Any) -> None:
+            bodies.append((operation, bytes(http_response.content)))
+
+        client.meta.events.register(f"after-call.{service}.{operation}", keep)
+        handlers.append((f"after-call.{service}.{operation}", keep))
+    try:
+        yield bodies
+    finally:
+        for event, handler in handlers:
+            client.meta.events.unregister(event, handler)
+
+
+def save_bytes(data: bytes, target: Path) -> Fetched:
+    """Write ``data`` as an evidence file (whole or not at all, then read-only)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(data)
+    _finish(part, target)
+    return Fetched(hashlib.sha256(data).hexdigest(), len(data), None, None)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -132,12 +166,8 @@ class _Pace:
 
 
 def _write_json(document: dict[str, Any], target: Path) -> Fetched:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
     data = json.dumps(document, default=str, separators=(",", ":")).encode("utf-8")
-    part.write_bytes(data)
-    _finish(part, target)
-    return Fetched(hashlib.sha256(data).hexdigest(), len(data), None, None)
+    return save_bytes(data, target)
 
 
 def lookup_events(client: Any, start: datetime, end: datetime, target: Path) -> tuple[Fetched, int]:

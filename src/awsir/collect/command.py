@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from awsir.collect.run import EVIDENCE, MANIFEST, collect, verify
+from awsir.collect.run import EVIDENCE, MANIFEST, Signer, collect, verify
 from awsir.collect.windows import Window, parse_time
 from awsir.console import err, out
 from awsir.readiness.locations import Location, locations
@@ -67,6 +67,15 @@ def collect_command(
     external_id: Annotated[
         str | None, typer.Option("--external-id", help="External id for --role-arn.")
     ] = None,
+    org_role: Annotated[
+        str | None,
+        typer.Option(
+            "--org-role",
+            help="Collect from every account of the organization (or those of --accounts): "
+            "assume this role name in each member account (e.g. OrganizationAccountAccessRole); "
+            "a bucket another account owns is read with the first account's role that may.",
+        ),
+    ] = None,
     then_ingest: Annotated[
         bool, typer.Option("--ingest", help="Ingest what was collected into the case's lake.")
     ] = False,
@@ -114,17 +123,23 @@ def collect_command(
                            "AWS::S3::Bucket=payroll"))  # fmt: skip
             raise typer.Exit(2)
         named.append((kind, rid, where_region or region))
+    problems: list[str] = []
     try:
         base = session(profile, region)
         signed = assume(base, role_arn, external_id, region) if role_arn else base
-        caller = signed.client("sts").get_caller_identity()["Arn"]
+        me = signed.client("sts").get_caller_identity()
+        signers = [Signer(me["Account"], signed, me["Arn"])]
+        if org_role:
+            signers += _members(signed, org_role, external_id, region, accounts, problems)
         if where is not None:
             found = _read_locations(where)
         else:
             err.print(Text("taking the inventory to find the logs (awsir scan --locations-out "
                            "saves it for next time)"))  # fmt: skip
-            account = Account(inventory(signed, wanted_regions or None, home=region))
-            found = locations(account)
+            found = []
+            for signer in signers:
+                taken = inventory(signer.session, wanted_regions or None, home=region)
+                found += locations(Account(taken))
         if not wanted_regions:
             listed = enabled_regions(signed, region)
             wanted_regions = listed if isinstance(listed, list) else [region]
@@ -145,12 +160,13 @@ def collect_command(
     )  # fmt: skip
     with progress:
         task = progress.add_task("collect", total=None)
-        result = collect(signed, case, found, window, by_account, caller,
+        result = collect(signers, case, found, window, by_account,
                          on_item=lambda item, entry: progress.advance(task),
-                         resources=named)  # fmt: skip
+                         resources=named, problems=problems)  # fmt: skip
     size = sum(e["size"] for e in result.fetched)
     out.print(Text(f"collected {len(result.fetched):,} item(s), {size:,} bytes, into "
-                   f"{case / EVIDENCE} ({result.already:,} already there)"))  # fmt: skip
+                   f"{case / EVIDENCE} ({result.already:,} already there; "
+                   f"{result.raw:,} API responses kept as received)"))  # fmt: skip
     for problem in result.problems:
         err.print(Text(f"could not collect: {problem}"))
     for skipped in result.not_collected:
@@ -160,6 +176,32 @@ def collect_command(
         _ingest(case)
     if result.problems:
         raise typer.Exit(1)
+
+
+def _members(
+    signed: Any, role: str, external_id: str | None, home: str, only: list[str] | None,
+    problems: list[str],
+) -> list[Signer]:  # fmt: skip
+    """A signer per member account (the role assumed in each), the account signed in to left
+    out; an account whose role cannot be assumed is named in ``problems``."""
+    from awsir.aws.inventory import describe_error
+    from awsir.aws.session import assume, organization_accounts
+
+    me = signed.client("sts").get_caller_identity()["Account"]
+    found = []
+    for member in organization_accounts(signed):
+        account = member["Id"]
+        if account == me or (only and account not in only):
+            continue
+        arn = f"arn:aws:iam::{account}:role/{role}"
+        try:
+            assumed = assume(signed, arn, external_id, home)
+            caller = assumed.client("sts").get_caller_identity()["Arn"]
+        except (ClientError, BotoCoreError) as exc:
+            problems.append(f"account {account}: cannot assume {arn}: {describe_error(exc)}")
+            continue
+        found.append(Signer(account, assumed, caller))
+    return found
 
 
 def _read_locations(path: Path) -> list[Location]:

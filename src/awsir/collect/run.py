@@ -53,6 +53,16 @@ MANIFEST = "manifest.jsonl"
 WORKERS = 8
 
 
+@dataclass(frozen=True)
+class Signer:
+    """Credentials evidence is read with: the account they are in, the session, and the ARN
+    the manifest names as the collector."""
+
+    account: str
+    session: Any
+    caller: str
+
+
 @dataclass
 class Item:
     """One thing to fetch: an S3 object or a log group's window."""
@@ -63,6 +73,7 @@ class Item:
     path: Path
     etag: str | None = None
     key: str | None = None
+    signer: Signer | None = None  # who reads it (None: the first signer)
 
 
 @dataclass
@@ -73,6 +84,7 @@ class Collected:
     problems: list[str] = field(default_factory=list)
     not_collected: list[str] = field(default_factory=list)  # locations this version skips
     report: Path | None = None
+    raw: int = 0  # API responses kept as received
 
 
 def _delays() -> dict[str, int | None]:
@@ -94,32 +106,79 @@ def manifest_entries(evidence: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def _candidates(signers: list[Signer], account: str) -> list[Signer]:
+    """Who to try for a location of ``account``: that account's own credentials, then the
+    account signed in to, then the others (a central log bucket lives in another account)."""
+    own = [s for s in signers if s.account == account]
+    return own + [s for s in signers if s not in own]
+
+
+DENIED = ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "NoSuchBucket")
+"""Errors after which another account's credentials may still read the bucket."""
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
 def plan(
-    session: Any, locations: list[Location], window: Window, regions: dict[str, list[str]],
-    evidence: Path, problems: list[str],
+    signers: list[Signer], locations: list[Location], window: Window,
+    regions: dict[str, list[str]], evidence: Path, problems: list[str],
 ) -> tuple[list[Item], list[str]]:  # fmt: skip
-    """What to fetch: the in-window objects of each S3 location, each log group's window."""
+    """What to fetch: the in-window objects of each S3 location (read with the first
+    credentials that may list its bucket), each log group's window, each API's window."""
     from awsir.aws.fetch import list_keys
 
     delays = _delays()
     items: dict[str, Item] = {}
     skipped: list[str] = []
-    s3 = session.client("s3")
+    s3 = {s.account: s.session.client("s3") for s in signers}
+    reader: dict[str, Signer] = {}  # bucket: the signer that could list it
+
+    def listed(signer: Signer, location: Location, prefix: str) -> list[dict[str, Any]]:
+        assert location.bucket is not None
+        return list(list_keys(s3[signer.account], location.bucket, prefix))
+
     for location in locations:
         delivered = window.widened(delays.get(location.source))
+        own = _candidates(signers, location.account)[0]
         if location.kind == "s3" and location.bucket:
+            bucket = location.bucket
             for prefix in day_prefixes(location, delivered, regions.get(location.account, [])):
-                try:
-                    for obj in list_keys(s3, location.bucket, prefix):
-                        if not in_window(obj["Key"], delivered):
-                            continue
-                        uri = f"s3://{location.bucket}/{obj['Key']}"
-                        path = evidence / "s3" / inside(location.bucket, obj["Key"])
-                        etag = obj.get("ETag", "").strip('"')
-                        items.setdefault(uri, Item("s3", uri, location, path, etag, obj["Key"]))
-                except (ClientError, BotoCoreError) as exc:
-                    problems.append(f"s3://{location.bucket}/{prefix}: {describe_error(exc)}")
+                order = (
+                    [reader[bucket]] if bucket in reader else _candidates(signers, location.account)
+                )
+                found: list[dict[str, Any]] | None = None
+                first_error: Exception | None = None
+                for signer in order:
+                    try:
+                        found = listed(signer, location, prefix)
+                        reader[bucket] = signer
+                        break
+                    except (ClientError, BotoCoreError) as exc:
+                        first_error = first_error or exc
+                        code = (
+                            exc.response.get("Error", {}).get("Code", "")
+                            if isinstance(exc, ClientError)
+                            else ""
+                        )
+                        if code not in DENIED:
+                            break
+                if found is None:
+                    assert first_error is not None
+                    problems.append(f"s3://{bucket}/{prefix}: {describe_error(first_error)}")
                     break
+                for obj in found:
+                    if not in_window(obj["Key"], delivered):
+                        continue
+                    uri = f"s3://{bucket}/{obj['Key']}"
+                    path = evidence / "s3" / inside(bucket, obj["Key"])
+                    etag = obj.get("ETag", "").strip('"')
+                    items.setdefault(
+                        uri, Item("s3", uri, location, path, etag, obj["Key"], reader[bucket])
+                    )
         elif location.kind == "cloudwatch_logs" and location.log_group:
             start, end = window.ms()
             uri = (f"cloudwatch-logs://{location.account}/{location.region}/"
@@ -127,7 +186,7 @@ def plan(
             name = f"{window.start:%Y%m%dT%H%M%SZ}_{window.end:%Y%m%dT%H%M%SZ}.jsonl"
             path = (evidence / "logs" / location.account / location.region
                     / _safe(location.log_group) / name)  # fmt: skip
-            items.setdefault(uri, Item("cloudwatch_logs", uri, location, path))
+            items.setdefault(uri, Item("cloudwatch_logs", uri, location, path, signer=own))
         elif location.kind == "api" and location.api in API_KINDS:
             kind = API_KINDS[location.api]
             start, end = window.ms()
@@ -142,7 +201,7 @@ def plan(
                 / _safe(location.producer)
                 / name
             )
-            items.setdefault(uri, Item(kind, uri, location, path))
+            items.setdefault(uri, Item(kind, uri, location, path, signer=own))
         else:
             skipped.append(f"{location.source} {location.kind} {location.api or location.producer}"
                            f" ({location.region}): not collected by this version")  # fmt: skip
@@ -167,96 +226,137 @@ def resource_items(
 
 
 def collect(
-    session: Any,
+    signers: list[Signer],
     case_root: Path,
     locations: list[Location],
     window: Window,
     regions: dict[str, list[str]],
-    caller: str,
     on_item: Callable[[Item, dict[str, Any] | None], None] | None = None,
     resources: list[tuple[str, str, str]] | None = None,
+    problems: list[str] | None = None,
 ) -> Collected:
-    from awsir.aws.fetch import (
-        config_history,
-        fetch_log_events,
-        fetch_object,
-        guardduty_findings,
-        lookup_events,
-        securityhub_findings,
-    )
+    """Fetch the window's evidence of ``locations`` into the case (see the module docstring).
+    ``signers``: the credentials to read with, the account signed in to first; with an
+    organization, one per member account. ``problems`` found before (a member account whose
+    role could not be assumed) go into the report."""
+    from awsir.aws.fetch import fetch_object, raw_responses, save_bytes
 
     evidence = case_root / EVIDENCE
     evidence.mkdir(parents=True, exist_ok=True)
-    result = Collected(evidence)
-    items, result.not_collected = plan(session, locations, window, regions, evidence,
+    result = Collected(evidence, problems=list(problems or []))
+    items, result.not_collected = plan(signers, locations, window, regions, evidence,
                                        result.problems)  # fmt: skip
     if resources:
-        account = caller.split(":")[4] if caller.count(":") >= 5 else "unknown"
-        items += resource_items(resources, account, window, evidence)
+        items += resource_items(resources, signers[0].account, window, evidence)
     done = {(e["uri"], e.get("etag")) for e in manifest_entries(evidence)
             if (case_root / e["path"]).exists()}  # fmt: skip
     todo = [i for i in items if (i.uri, i.etag) not in done]
     result.already = len(items) - len(todo)
-    clients: dict[tuple[str, str], Any] = {}
-    for item in todo:  # clients are made on one thread
+    s3 = {s.account: s.session.client("s3") for s in signers}
+    clients: dict[str, Any] = {}
+    for item in todo:  # clients are made on one thread; one per API item (its raw responses)
         if item.kind in SERVICE:
-            key = (SERVICE[item.kind], item.location.region)
-            clients.setdefault(key, session.client(key[0], region_name=key[1]))
-    s3 = session.client("s3")
+            signer = item.signer or signers[0]
+            clients[item.uri] = signer.session.client(SERVICE[item.kind],
+                                                      region_name=item.location.region)  # fmt: skip
 
-    def fetch(item: Item) -> dict[str, Any] | None:
+    def fetch(item: Item) -> list[dict[str, Any]]:
         events: int | None = None
-        client = clients.get((SERVICE.get(item.kind, ""), item.location.region))
+        signer = item.signer or signers[0]
+        client = clients.get(item.uri)
+        raw: list[tuple[str, bytes]] = []
         try:
             if item.kind == "s3":
                 assert item.location.bucket is not None and item.key is not None
-                got = fetch_object(s3, item.location.bucket, item.key, item.path)
-            elif item.kind == "cloudwatch_logs":
-                assert item.location.log_group is not None
-                start, end = window.ms()
-                got, events = fetch_log_events(client, item.location.log_group, start, end,
-                                               item.location.account, item.path)  # fmt: skip
-            elif item.kind == "cloudtrail_lookup_events":
-                got, events = lookup_events(client, window.start, window.end, item.path)
-            elif item.kind == "config_history":
-                kind, _, rid = (item.key or "=").partition("=")
-                got, events = config_history(client, kind, rid, window.start, window.end,
-                                             item.path)  # fmt: skip
-            elif item.kind == "securityhub_findings":
-                got, events = securityhub_findings(client, window.start, window.end, item.path)
+                got = fetch_object(s3[signer.account], item.location.bucket, item.key, item.path)
             else:
-                got, events = guardduty_findings(client, item.location.producer, window.start,
-                                                 window.end, item.path)  # fmt: skip
+                with raw_responses(client, OPERATIONS[item.kind]) as raw:
+                    got, events = _ask(item, client, window)
         except (ClientError, BotoCoreError, OSError) as exc:
             result.problems.append(f"{item.uri}: {describe_error(exc)}")
-            return None
-        entry: dict[str, Any] = {
-            "uri": item.uri, "kind": item.kind, "source": item.location.source,
+            return []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        base: dict[str, Any] = {
+            "kind": item.kind, "source": item.location.source,
             "account": item.location.account, "region": item.location.region,
-            "path": item.path.relative_to(case_root).as_posix(), "etag": item.etag or got.etag,
-            "version_id": got.version_id, "size": got.size, "sha256": got.sha256,
-            "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"), "caller": caller,
+            "retrieved_at": now, "caller": signer.caller,
+        }  # fmt: skip
+        entries = []
+        pages = []
+        for n, (operation, body) in enumerate(raw, 1):
+            relative = item.path.relative_to(evidence).with_suffix("")
+            page = evidence / RAW / relative / f"{n:04d}-{operation}.json"
+            saved = save_bytes(body, page)
+            pages.append(page.relative_to(case_root).as_posix())
+            entries.append({**base, "uri": f"{item.uri}&response={n}", "kind": "api_response",
+                            "operation": operation, "path": pages[-1], "etag": None,
+                            "version_id": None, "size": saved.size,
+                            "sha256": saved.sha256})  # fmt: skip
+        entry: dict[str, Any] = {
+            **base, "uri": item.uri, "path": item.path.relative_to(case_root).as_posix(),
+            "etag": item.etag or got.etag, "version_id": got.version_id, "size": got.size,
+            "sha256": got.sha256,
         }  # fmt: skip
         if events is not None:
             entry["events"] = events
         if got.metadata:
             entry["metadata"] = got.metadata
-        return entry
+        if pages:
+            entry["responses"] = pages  # the HTTP bodies this file was built from, as received
+        return [*entries, entry]
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool, \
             (evidence / MANIFEST).open("a", encoding="utf-8") as manifest:  # fmt: skip
-        for item, entry in zip(todo, pool.map(fetch, todo), strict=True):
-            if entry is not None:
+        for item, entries in zip(todo, pool.map(fetch, todo), strict=True):
+            for entry in entries:  # responses first: the manifest never names a missing file
                 manifest.write(json.dumps(entry, sort_keys=True) + "\n")
-                manifest.flush()  # the manifest never lists a file that is not complete
-                result.fetched.append(entry)
+                manifest.flush()
+            if entries:
+                result.fetched.append(entries[-1])
+                result.raw += len(entries) - 1
             if on_item is not None:
-                on_item(item, entry)
-    result.report = _report(result, window, caller, case_root)
+                on_item(item, entries[-1] if entries else None)
+    result.report = _report(result, window, signers, case_root)
     return result
 
 
-def _report(result: Collected, window: Window, caller: str, case_root: Path) -> Path:
+OPERATIONS = {
+    "cloudwatch_logs": ("FilterLogEvents",),
+    "cloudtrail_lookup_events": ("LookupEvents",),
+    "guardduty_findings": ("ListFindings", "GetFindings"),
+    "securityhub_findings": ("GetFindings",),
+    "config_history": ("GetResourceConfigHistory",),
+}
+"""The API operations whose responses make each kind of item, kept as received."""
+RAW = "raw"
+
+
+def _ask(item: Item, client: Any, window: Window) -> tuple[Any, int]:
+    from awsir.aws.fetch import (
+        config_history,
+        fetch_log_events,
+        guardduty_findings,
+        lookup_events,
+        securityhub_findings,
+    )
+
+    if item.kind == "cloudwatch_logs":
+        assert item.location.log_group is not None
+        start, end = window.ms()
+        return fetch_log_events(client, item.location.log_group, start, end,
+                                item.location.account, item.path)  # fmt: skip
+    if item.kind == "cloudtrail_lookup_events":
+        return lookup_events(client, window.start, window.end, item.path)
+    if item.kind == "config_history":
+        kind, _, rid = (item.key or "=").partition("=")
+        return config_history(client, kind, rid, window.start, window.end, item.path)
+    if item.kind == "securityhub_findings":
+        return securityhub_findings(client, window.start, window.end, item.path)
+    return guardduty_findings(client, item.location.producer, window.start, window.end,
+                              item.path)  # fmt: skip
+
+
+def _report(result: Collected, window: Window, signers: list[Signer], case_root: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = result.evidence / "reports"
     folder.mkdir(exist_ok=True)
@@ -268,8 +368,10 @@ def _report(result: Collected, window: Window, caller: str, case_root: Path) -> 
         counts["events"] += entry.get("events", 0)
     data = {
         "window": {"from": window.start.isoformat(), "to": window.end.isoformat()},
-        "caller": caller, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "fetched": len(result.fetched), "already_in_case": result.already,
+        "caller": signers[0].caller, "callers": {s.account: s.caller for s in signers},
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fetched": len(result.fetched), "raw_responses": result.raw,
+        "already_in_case": result.already,
         "by_source": by_source, "problems": result.problems, "not_collected": result.not_collected,
         "manifest": (result.evidence / MANIFEST).relative_to(case_root).as_posix(),
     }  # fmt: skip
@@ -277,8 +379,9 @@ def _report(result: Collected, window: Window, caller: str, case_root: Path) -> 
     lines = [
         f"# Evidence collection {stamp}", "",
         f"- Window: {window.start.isoformat()} to {window.end.isoformat()}",
-        f"- Collected by: {caller}",
-        f"- New items: {len(result.fetched)}; already in the case: {result.already}",
+        *(f"- Collected by: {s.caller}" for s in signers),
+        f"- New items: {len(result.fetched)} (and {result.raw} API responses kept as received, "
+        f"under `{EVIDENCE}/{RAW}/`); already in the case: {result.already}",
         f"- Manifest: `{data['manifest']}` (SHA-256 of every item)", "",
         "| source | items | bytes | log events |", "|---|---:|---:|---:|",
         *(f"| {s} | {c['items']} | {c['bytes']} | {c['events']} |"
