@@ -508,3 +508,96 @@ def test_a_bucket_is_tried_with_its_own_account_first_then_the_others():
     assert [s.account for s in _candidates([me, a, b], "333")] == ["333", "111", "222"]
     assert [s.account for s in _candidates([me, a, b], "999")] == ["111", "222", "333"]
     assert "AccessDenied" in DENIED
+
+
+class GuardDutyStandIn:
+    """A local stand-in for GuardDuty's ListFindings and GetFindings (moto implements neither):
+    speaks their REST-JSON protocol on 127.0.0.1, filters by the updatedAt criterion it is
+    sent, and pages finding ids by 2."""
+
+    def __init__(self, findings: list[dict]) -> None:
+        import http.server
+        import threading
+
+        stand_in = self
+        self.findings, self.paths = findings, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                stand_in.paths.append(self.path)
+                if self.path.endswith("/findings/get"):
+                    wanted = set(body["findingIds"])
+                    return self.answer({"findings": [f for f in stand_in.findings
+                                                     if f["id"] in wanted]})  # fmt: skip
+                updated = body["findingCriteria"]["criterion"]["updatedAt"]
+                low, high = updated["greaterThanOrEqual"], updated["lessThanOrEqual"]
+
+                def ms(finding: dict) -> float:
+                    return datetime.fromisoformat(finding["updatedAt"]).timestamp() * 1000
+
+                ids = [f["id"] for f in stand_in.findings if low <= ms(f) <= high]
+                first = int(body.get("nextToken") or 0)
+                answer: dict = {"findingIds": ids[first : first + 2]}
+                if first + 2 < len(ids):
+                    answer["nextToken"] = str(first + 2)
+                self.answer(answer)
+
+            def answer(self, answer: dict) -> None:
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_guardduty_findings_of_the_window_through_the_api(account, cli, tmp_path):
+    """ListFindings with the window as an updatedAt criterion, then GetFindings; the findings
+    are saved, every response kept as received, and ingested into the guardduty table."""
+    env, e, _ = account
+    base = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    findings = []
+    for k, hour in enumerate((6, 9, 10, 11, 15)):
+        when = f"{base + timedelta(hours=hour):%Y-%m-%dT%H:%M:%S}.000Z"
+        findings.append({
+            "accountId": e.account, "arn": f"arn:aws:guardduty:us-east-1:{e.account}:detector/"
+            f"d1/finding/f{k}", "createdAt": when, "updatedAt": when, "id": f"f{k}",
+            "partition": "aws", "region": "us-east-1", "schemaVersion": "2.0",
+            "severity": 8.0, "title": "Credentials used from an unusual place",
+            "type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+            "description": "keys of i-0abc used from 203.0.113.7",
+            "resource": {"resourceType": "AccessKey"},
+            "service": {"serviceName": "guardduty", "detectorId": "d1", "count": 1},
+        })  # fmt: skip
+    stand_in = GuardDutyStandIn(findings)
+    where = tmp_path / "where.json"
+    where.write_text(json.dumps({"locations": [{
+        "source": "guardduty", "account": e.account, "region": "us-east-1", "kind": "api",
+        "producer": "d1", "api": "guardduty:GetFindings"}]}))  # fmt: skip
+    case = tmp_path / "case"
+    try:
+        result = cli("collect", "--case", str(case), *WINDOW, "--regions", "us-east-1",
+                     "--locations", str(where), "--ingest",
+                     env={**env, "AWS_ENDPOINT_URL_GUARDDUTY": stand_in.url})  # fmt: skip
+    finally:
+        stand_in.server.shutdown()
+    assert result.returncode == 0, result.stderr
+    [entry] = manifest(case)
+    assert entry["events"] == 3  # 09:00, 10:00 and 11:00: inside 08:00-12:00
+    saved = json.loads((case / entry["path"]).read_text())["Findings"]
+    assert sorted(f["Id"] for f in saved) == ["f1", "f2", "f3"]
+    responses = [x for x in everything(case) if x["kind"] == "api_response"]
+    assert [r["operation"] for r in responses] == ["ListFindings", "ListFindings", "GetFindings"]
+    assert json.loads((case / responses[-1]["path"]).read_bytes())["findings"][0]["id"] == "f1"
+    assert stand_in.paths == ["/detector/d1/findings"] * 2 + ["/detector/d1/findings/get"]
+    held = cli("query", "SELECT id FROM guardduty ORDER BY id", "--case", str(case),
+               "--format", "json")  # fmt: skip
+    assert [json.loads(x)["id"] for x in held.stdout.splitlines()] == ["f1", "f2", "f3"]
