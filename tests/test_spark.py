@@ -190,6 +190,9 @@ def both(tmp_path_factory, spark, cli):
     folder = evidence(tmp)
     first_ct = sorted((folder / "cloudtrail_trail").iterdir())[0]
     shutil.copyfile(first_ct, folder / "copy-of-a-trail-file.json")
+    for sample in (SOURCES / "guardduty" / "samples").rglob("*.jsonl"):  # JSON columns
+        if not sample.name.endswith(".expected.jsonl"):
+            shutil.copyfile(sample, folder / sample.name)
     local = tmp / "local"
     done = cli("ingest", str(folder), "--case", str(local))
     assert done.returncode == 0, done.stderr

@@ -401,3 +401,34 @@ def test_files_that_cannot_be_read_are_named_and_the_rest_is_ingested(cli, tmp_p
     assert "1 new file(s)" in result.stderr
     [row] = query(cli, tmp_path / "case", "SELECT count(*) AS n FROM vpc_flow")
     assert row["n"] > 0
+
+
+def test_json_columns_are_json_and_common_columns_keep_their_type(cli, tmp_path):
+    """GuardDuty's ``resource`` object is the ``finding_resource`` JSON column; the common
+    ``resource`` column stays text (the views type JSON columns from the source definitions)."""
+    folder = tmp_path / "gd"
+    for sample in (SOURCES / "guardduty" / "samples").rglob("*.jsonl"):
+        if not sample.name.endswith(".expected.jsonl"):
+            folder.mkdir(exist_ok=True)
+            shutil.copyfile(sample, folder / sample.name)
+    case = tmp_path / "case"
+    assert cli("ingest", str(folder), "--case", str(case)).returncode == 0
+    [row] = query(cli, case, "SELECT count(*) AS n, count(resource) AS r, "
+                  "count(json_extract_string(finding_resource, '$.resourceType')) AS t "
+                  "FROM guardduty")  # fmt: skip
+    assert row["n"] == row["t"] > 0 and row["r"] > 0
+    types = dict(
+        (r["column_name"], r["column_type"]) for r in query(cli, case, "DESCRIBE guardduty")
+    )
+    assert types["finding_resource"] == "JSON" and types["resource"] == "VARCHAR"
+    [events] = query(cli, case, "SELECT count(resource) AS r FROM events")
+    assert events["r"] == row["r"]
+
+
+def test_a_lake_file_gone_is_one_line_not_a_traceback(cli, reference, tmp_path):
+    case = tmp_path / "case"
+    shutil.copytree(reference["case"], case)
+    next((case / "lake").rglob("*.parquet")).unlink()
+    result = cli("pivot", "203.0.113.9", "--case", str(case))
+    assert result.returncode == 1 and "error: reading the case" in result.stderr
+    assert "Traceback" not in result.stderr and "│" not in result.stderr

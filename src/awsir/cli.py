@@ -756,6 +756,10 @@ def _case_connection(case: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         raise typer.Exit(2) from None
     try:
         yield con
+    except duckdb.Error as exc:  # a damaged lake file, a view over a file gone: one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(Text(f"error: reading the case {case}: {first}"))
+        raise typer.Exit(1) from None
     finally:
         con.close()
 

@@ -37,8 +37,9 @@ def _json_fields() -> dict[str, set[str]]:
     """The JSON-typed fields of every table, from the source definitions."""
     from awsir.catalog import load_catalog
 
+    common = {*COMMON_TYPES, *ROW_COLUMNS}  # a common column keeps its own type
     return {
-        name: {f.name for f in table.fields if f.type == FieldType.json}
+        name: {c for f in table.fields if f.type == FieldType.json for c in f.columns} - common
         for source in load_catalog()
         if source.parse
         for name, table in source.parse.tables.items()
