@@ -601,3 +601,20 @@ def test_guardduty_findings_of_the_window_through_the_api(account, cli, tmp_path
     held = cli("query", "SELECT id FROM guardduty ORDER BY id", "--case", str(case),
                "--format", "json")  # fmt: skip
     assert [json.loads(x)["id"] for x in held.stdout.splitlines()] == ["f1", "f2", "f3"]
+
+
+def test_an_assumed_role_renews_its_credentials(account):
+    """A collection can outlast STS's one-hour default: the assumed role's credentials are
+    botocore's refreshable kind, renewed by AssumeRole before they expire."""
+    import boto3
+    from botocore.credentials import RefreshableCredentials
+
+    from awsir.aws.session import assume
+
+    _, e, _ = account
+    assumed = assume(boto3.Session(region_name="us-east-1"), f"arn:aws:iam::{e.account}:role/ir")
+    credentials = assumed.get_credentials()
+    assert isinstance(credentials, RefreshableCredentials) and credentials.method == "assume-role"
+    assert not credentials.refresh_needed()
+    who = assumed.client("sts").get_caller_identity()["Arn"]
+    assert who == f"arn:aws:sts::{e.account}:assumed-role/ir/awsir"

@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import (
+    CredentialProvider,
+    CredentialResolver,
+    RefreshableCredentials,
+    create_assume_role_refresher,
+)
 
 RETRIES = Config(retries={"max_attempts": 10, "mode": "adaptive"}, max_pool_connections=32)
 """Collection: a download must get through; throttling is waited out."""
@@ -26,21 +33,37 @@ def client(name: str, profile: str | None = None, region: str | None = None) -> 
     return session(profile, region).client(name, config=RETRIES)
 
 
+class _AssumedRole(CredentialProvider):  # type: ignore[misc]
+    """Credentials of an assumed role that renew themselves (botocore refreshes them before
+    they expire), so a collection or scan that runs past STS's one-hour default goes on."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self.credentials
+
+
 def assume(
     base: boto3.Session, role_arn: str, external_id: str | None = None, region: str | None = None
 ) -> boto3.Session:
     """A session of ``role_arn``, assumed with ``base``'s credentials (sts:AssumeRole; the only
-    call awsir makes that is not a read: it changes nothing in the account)."""
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "awsir-scan"}
+    call awsir makes that is not a read: it changes nothing in the account). The role is
+    assumed now (an error is raised here), and again whenever its credentials near expiry.
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"""
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "awsir"}
     if external_id:
         params["ExternalId"] = external_id
-    creds = base.client("sts", config=RETRIES).assume_role(**params)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region or base.region_name,
+    refresh = create_assume_role_refresher(base.client("sts", config=RETRIES), params)
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=refresh(), refresh_using=refresh, method=_AssumedRole.METHOD
     )
+    core = botocore.session.get_session()
+    core.register_component("credential_provider", CredentialResolver([_AssumedRole(credentials)]))
+    return boto3.Session(botocore_session=core, region_name=region or base.region_name)
 
 
 def organization_accounts(base: boto3.Session) -> list[dict[str, Any]]:
