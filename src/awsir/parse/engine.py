@@ -185,10 +185,11 @@ def _parse_member(
         return [_parquet(con, catalog, out, member, forced, report)]
     stream = blocks(member)
     first = next(stream, None)
-    if forced is None and first is not None and not is_awsir_output(head_of(first.data)):
-        if cloudwatch.looks_like_subscription(first.data[:4096]):
+    if first is not None and not is_awsir_output(head_of(first.data)):
+        if forced is None and cloudwatch.looks_like_subscription(first.data[:4096]):
             return _subscription(con, catalog, out, member, _whole(member, first, stream), fields)
-        wrapped = _envelope(catalog, first.data[:4096])
+        # a forced table still reads its own wrappers (an array export given --format cloudtrail)
+        wrapped = _envelope(catalog, first.data[:4096], forced)
         if wrapped is not None:
             name, table, envelope = wrapped
             report.table = name
@@ -289,13 +290,18 @@ def _whole(member: Member, first: Block | None, rest: Iterator[Block]) -> bytes:
     return b"".join(parts)
 
 
-def _envelope(catalog: Catalog, head: bytes) -> tuple[str, Table, Envelope] | None:
+def _envelope(
+    catalog: Catalog, head: bytes, forced: tuple[str, Table] | None = None
+) -> tuple[str, Table, Envelope] | None:
     text = head.decode("utf-8", "replace")
-    for source in catalog:
-        for name, table in (source.parse.tables if source.parse else {}).items():
-            for envelope in table.envelopes:
-                if re.search(envelope.detect, text):
-                    return name, table, envelope
+    tables = [forced] if forced else [
+        (name, table) for source in catalog
+        for name, table in (source.parse.tables if source.parse else {}).items()
+    ]  # fmt: skip
+    for name, table in tables:
+        for envelope in table.envelopes:
+            if re.search(envelope.detect, text):
+                return name, table, envelope
     return None
 
 

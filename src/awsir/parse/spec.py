@@ -114,7 +114,7 @@ class Envelope(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     detect: Regex = Field(description="Pattern of the wrapper, on a file's first characters.")
     path: str = Field(
-        pattern=r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*(\[\*\])?)*$",
+        pattern=r"^\$(\[\*\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\*\])?)*$",
         description="JSON path to the record(s) in each wrapper: $.detail, $.Events[*]...",
     )
     string: bool = Field(default=False, description="The records are JSON text in strings.")
