@@ -369,8 +369,11 @@ CT_RECORD = {
 
 @pytest.mark.parametrize(
     "shape",
-    ["lookup_events", "lookup_event_lines", "eventbridge_lines", "bare_records", "pretty_record"],
-)
+    [
+        "lookup_events", "lookup_event_lines", "eventbridge_lines", "bare_records",
+        "pretty_record", "records_array", "records_array_sorted_keys",
+    ],
+)  # fmt: skip
 def test_cloudtrail_records_outside_trail_files(tmp_path, shape):
     second = {**CT_RECORD, "eventName": "AttachUserPolicy"}
     records = (CT_RECORD, second)
@@ -388,6 +391,9 @@ def test_cloudtrail_records_outside_trail_files(tmp_path, shape):
         ),
         "bare_records": "\n".join(json.dumps(r) for r in (CT_RECORD, second)),
         "pretty_record": json.dumps(CT_RECORD, indent=4),
+        # a JSON array of records (Grimoire, jq '.Records'), as printed with sorted keys too
+        "records_array": json.dumps(list(records)),
+        "records_array_sorted_keys": json.dumps(list(records), indent=3, sort_keys=True),
     }[shape]
     [report], sink = run(write(tmp_path, "events.json", text))
     assert report.table == "cloudtrail" and report.quarantined == 0
@@ -395,6 +401,19 @@ def test_cloudtrail_records_outside_trail_files(tmp_path, shape):
     assert rows[0]["eventName"] == "CreateAccessKey"
     assert rows[0]["actor"] == "arn:aws:iam::123456789012:user/alice"
     assert len(rows) == (1 if shape == "pretty_record" else 2)
+
+
+def test_a_records_array_is_read_under_a_forced_format_too(tmp_path):
+    """``--format cloudtrail`` still unwraps the table's own wrappers."""
+    array = json.dumps([CT_RECORD, {**CT_RECORD, "eventName": "AttachUserPolicy"}], indent=2)
+    [report], sink = run(write(tmp_path, "export.json", array), format="cloudtrail")
+    assert report.table == "cloudtrail" and report.quarantined == 0 and report.rows == 2
+    assert [r["eventName"] for r in sink.all_rows("cloudtrail")] == [
+        "CreateAccessKey", "AttachUserPolicy"
+    ]  # fmt: skip
+    not_trail = json.dumps([{"eventVersion": "2.1", "s3": {}}])  # no eventSource: not CloudTrail
+    [other], _ = run(write(tmp_path, "s3.json", not_trail))
+    assert other.table != "cloudtrail"
 
 
 def test_findings_in_eventbridge_events(tmp_path):
