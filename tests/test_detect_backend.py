@@ -4,6 +4,7 @@ CloudTrail view (``../shared/sigma/aws``, never copied into the repo)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -19,10 +20,32 @@ UPSTREAM = REPO.parent / "shared" / "sigma" / "aws"
 SAMPLES = REPO / "src" / "awsir" / "sources" / "cloudtrail_trail" / "samples" / "cloudtrail"
 
 
+def record(name: str, **extra: object) -> dict:
+    who = {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/backup-admin",
+           "accountId": "111122223333", "userName": "backup-admin"}  # fmt: skip
+    return {"eventVersion": "1.09", "eventSource": "cloudtrail.amazonaws.com",
+            "eventName": name, "eventTime": "2024-05-14T09:41:07Z", "awsRegion": "us-east-1",
+            "sourceIPAddress": "203.0.113.7", "userIdentity": who,
+            "requestParameters": {"name": "management-events"},
+            "eventID": f"id-{name}", "recipientAccountId": "111122223333", **extra}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def con(tmp_path_factory, cli):
-    case = tmp_path_factory.mktemp("detect") / "case"
-    assert cli("ingest", str(SAMPLES), "--case", str(case)).returncode == 0
+    folder = tmp_path_factory.mktemp("detect")
+    denied = (
+        "User: arn:aws:iam::111122223333:user/backup-admin is not authorized to perform: "
+        "cloudtrail:DeleteTrail on resource: management-events"
+    )
+    trail = {"Records": [
+        record("StopLogging"),
+        record("DeleteTrail", errorCode="AccessDenied", errorMessage=denied),
+    ]}  # fmt: skip
+    (folder / "trail.json").write_text(json.dumps(trail))
+    case = folder / "case"
+    assert (
+        cli("ingest", str(folder / "trail.json"), str(SAMPLES), "--case", str(case)).returncode == 0
+    )
     connection = open_case(Case(case))
     yield connection
     connection.close()
