@@ -212,37 +212,26 @@ def test_a_window_must_be_given(cli, tmp_path):
     assert backwards.returncode == 2 and "ends before it starts" in backwards.stderr
 
 
-class LookupEventsStandIn:
-    """A local stand-in for CloudTrail's LookupEvents (moto does not implement it): speaks its
-    JSON protocol on 127.0.0.1, pages by 2 events, and records when each call came."""
+class StandIn:
+    """A local HTTP stand-in for an AWS API moto does not implement, on 127.0.0.1: each POST's
+    JSON body goes to :meth:`reply` with the request's path and ``X-Amz-Target`` header, and its
+    answer is sent back as JSON."""
 
-    def __init__(self, events: list[dict], keys: list[dict] | None = None) -> None:
+    content_type = "application/json"
+
+    def __init__(self) -> None:
         import http.server
         import threading
-        import time
 
         stand_in = self
-        self.events, self.keys, self.calls = events, keys or [], []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-                target = self.headers.get("X-Amz-Target", "")
-                stand_in.calls.append((time.monotonic(), target))
-                if target.endswith("ListPublicKeys"):
-                    return self.answer({"PublicKeyList": stand_in.keys})
-                start, end = body.get("StartTime", 0), body.get("EndTime", 1e12)
-                inside = [e for e in stand_in.events if start <= e["EventTime"] <= end]
-                first = int(body.get("NextToken") or 0)
-                answer = {"Events": inside[first : first + 2]}
-                if first + 2 < len(inside):
-                    answer["NextToken"] = str(first + 2)
-                self.answer(answer)
-
-            def answer(self, answer: dict) -> None:
+                answer = stand_in.reply(self.path, self.headers.get("X-Amz-Target", ""), body)
                 data = json.dumps(answer).encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Type", stand_in.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -253,6 +242,39 @@ class LookupEventsStandIn:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reply(self, path: str, target: str, body: dict) -> dict:
+        raise NotImplementedError
+
+
+def paged(items: list, body: dict, key: str, token: str) -> dict:
+    """``items`` two at a time, the next page's index as the token."""
+    first = int(body.get(token) or 0)
+    answer: dict = {key: items[first : first + 2]}
+    if first + 2 < len(items):
+        answer[token] = str(first + 2)
+    return answer
+
+
+class LookupEventsStandIn(StandIn):
+    """CloudTrail's LookupEvents and ListPublicKeys (JSON protocol): pages by 2 events, and
+    records when each call came."""
+
+    content_type = "application/x-amz-json-1.1"
+
+    def __init__(self, events: list[dict], keys: list[dict] | None = None) -> None:
+        self.events, self.keys, self.calls = events, keys or [], []
+        super().__init__()
+
+    def reply(self, path: str, target: str, body: dict) -> dict:
+        import time
+
+        self.calls.append((time.monotonic(), target))
+        if target.endswith("ListPublicKeys"):
+            return {"PublicKeyList": self.keys}
+        start, end = body.get("StartTime", 0), body.get("EndTime", 1e12)
+        inside = [e for e in self.events if start <= e["EventTime"] <= end]
+        return paged(inside, body, "Events", "NextToken")
 
 
 def test_event_history_is_collected_at_two_requests_a_second(account, cli, tmp_path):
@@ -510,53 +532,27 @@ def test_a_bucket_is_tried_with_its_own_account_first_then_the_others():
     assert "AccessDenied" in DENIED
 
 
-class GuardDutyStandIn:
-    """A local stand-in for GuardDuty's ListFindings and GetFindings (moto implements neither):
-    speaks their REST-JSON protocol on 127.0.0.1, filters by the updatedAt criterion it is
-    sent, and pages finding ids by 2."""
+class GuardDutyStandIn(StandIn):
+    """GuardDuty's ListFindings and GetFindings (REST-JSON): filters by the updatedAt
+    criterion it is sent, and pages finding ids by 2."""
 
     def __init__(self, findings: list[dict]) -> None:
-        import http.server
-        import threading
-
-        stand_in = self
         self.findings, self.paths = findings, []
+        super().__init__()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-                stand_in.paths.append(self.path)
-                if self.path.endswith("/findings/get"):
-                    wanted = set(body["findingIds"])
-                    return self.answer({"findings": [f for f in stand_in.findings
-                                                     if f["id"] in wanted]})  # fmt: skip
-                updated = body["findingCriteria"]["criterion"]["updatedAt"]
-                low, high = updated["greaterThanOrEqual"], updated["lessThanOrEqual"]
+    def reply(self, path: str, target: str, body: dict) -> dict:
+        self.paths.append(path)
+        if path.endswith("/findings/get"):
+            wanted = set(body["findingIds"])
+            return {"findings": [f for f in self.findings if f["id"] in wanted]}
+        updated = body["findingCriteria"]["criterion"]["updatedAt"]
+        low, high = updated["greaterThanOrEqual"], updated["lessThanOrEqual"]
 
-                def ms(finding: dict) -> float:
-                    return datetime.fromisoformat(finding["updatedAt"]).timestamp() * 1000
+        def ms(finding: dict) -> float:
+            return datetime.fromisoformat(finding["updatedAt"]).timestamp() * 1000
 
-                ids = [f["id"] for f in stand_in.findings if low <= ms(f) <= high]
-                first = int(body.get("nextToken") or 0)
-                answer: dict = {"findingIds": ids[first : first + 2]}
-                if first + 2 < len(ids):
-                    answer["nextToken"] = str(first + 2)
-                self.answer(answer)
-
-            def answer(self, answer: dict) -> None:
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        ids = [f["id"] for f in self.findings if low <= ms(f) <= high]
+        return paged(ids, body, "findingIds", "nextToken")
 
 
 def test_guardduty_findings_of_the_window_through_the_api(account, cli, tmp_path):
