@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from awsir.catalog import load_catalog
+from awsir.parse.engine import parse_files
 from awsir.parse.golden import SUFFIX, render, samples
+from awsir.parse.output import StdoutSink
 
 CATALOG = load_catalog()
 SAMPLES = list(samples(CATALOG))
@@ -26,3 +30,13 @@ def test_every_golden_file_has_its_sample():
     for source in CATALOG:
         for golden in source.unit.path.parent.glob(f"samples/*/*{SUFFIX}"):
             assert golden.with_name(golden.name.removesuffix(SUFFIX)) in inputs, golden
+
+
+@pytest.mark.parametrize(("table", "path"), SAMPLES, ids=[f"{t}/{p.name}" for t, p in SAMPLES])
+def test_sample_is_recognized_without_format(table, path):
+    """Auto-detection sends each sample to its own table: a Security Hub GetFindings export of
+    GuardDuty findings names GuardDuty ARNs, yet is ASFF, not GuardDuty's own API output."""
+    sink = StdoutSink(io.StringIO())
+    reports = list(parse_files([path], CATALOG, sink))
+    sink.close()
+    assert [(r.table, r.quarantined, r.problem) for r in reports] == [(table, 0, None)]

@@ -45,7 +45,8 @@ from awsir.catalog import (
 )
 from awsir.collect.command import collect_command
 from awsir.console import err, out
-from awsir.findings import Severity
+from awsir.detect.command import detect_command, rules_app
+from awsir.findings import Severity, load_findings, save_findings
 from awsir.parse.batch import FileReport
 from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
@@ -244,6 +245,8 @@ def sources_command(
 app.command("scan")(scan_command)
 app.command("history")(history_command)
 app.command("collect")(collect_command)
+app.command("detect")(detect_command)
+app.add_typer(rules_app, name="rules")
 
 
 @app.command("parse")
@@ -676,6 +679,14 @@ def timeline_command(
     sources: Annotated[
         list[str] | None, typer.Option("--sources", help="Only this source (table); repeatable.")
     ] = None,
+    finding: Annotated[
+        str | None,
+        typer.Option(
+            "--finding",
+            help="The events of a finding kept by `awsir detect` or `awsir hunt`: the rule or "
+            "hunt id, optionally ID@SUBJECT for one subject's.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many events.", min=1)] = 1000,
     format: RowsOption = RowsFormat.table,
 ) -> None:
@@ -684,6 +695,8 @@ def timeline_command(
     subject = Subject(
         actor, access_key, ip, resource, session, list(text or []), start, end, list(sources or [])
     )
+    if finding:
+        subject.refs = _finding_refs(case, finding)
     with _case_connection(case) as con:
         try:
             result = timeline(con, subject, limit)
@@ -706,6 +719,19 @@ def timeline_command(
             + (" (--limit reached)" if result.num_rows == limit else "")
         )
     )
+
+
+def _finding_refs(case: Path, finding: str) -> list[str]:
+    """The raw_ref of the events of the kept findings ``ID`` or ``ID@SUBJECT``."""
+    rule_id, _, subject = finding.partition("@")
+    kept = [f for f in load_findings(case) if f["id"] == rule_id]
+    if subject:
+        kept = [f for f in kept if f["subject"] == subject]
+    if not kept:
+        err.print(Text(f"error: no finding {finding!r} kept in {case} (run `awsir detect` or "
+                       "`awsir hunt` first; ids are listed in their output)"))  # fmt: skip
+        raise typer.Exit(2)
+    return sorted({ref for f in kept for ref in f["evidence"]})
 
 
 @app.command("pivot")
@@ -792,6 +818,8 @@ def hunt_command(
         hunts = [h for h in hunts if h.id in only]
     with _case_connection(case) as con:
         runs = run_hunts(con, hunts)
+    if not only:  # a partial run must not replace the case's record of every hunt's findings
+        save_findings(case, "hunt", [f for r in runs for f in r.findings])
     if as_json:
         _print_json(
             {

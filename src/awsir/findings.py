@@ -3,8 +3,10 @@ rules as they land, so reports, the dashboard and exports treat them alike."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 
@@ -45,3 +47,28 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def findings_file(case_root: Path, kind: str) -> Path:
+    """Where a case keeps the findings of its last ``awsir hunt`` (kind ``hunt``) or
+    ``awsir detect`` (``rule``) run, for ``awsir timeline --finding`` and the dashboard."""
+    return case_root / "findings" / f"{kind}.json"
+
+
+def save_findings(case_root: Path, kind: str, findings: list[Finding]) -> Path:
+    path = findings_file(case_root, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps([f.as_dict() for f in findings], indent=1, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_findings(case_root: Path) -> list[dict[str, Any]]:
+    """Every finding the case keeps (hunts, then rules); none if nothing was run yet."""
+    found: list[dict[str, Any]] = []
+    for kind in ("hunt", "rule"):
+        path = findings_file(case_root, kind)
+        if path.exists():
+            found += json.loads(path.read_text(encoding="utf-8"))
+    return found

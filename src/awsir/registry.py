@@ -53,8 +53,7 @@ KINDS: dict[str, Kind] = {
         Kind("sources", "awsir.sources", "awsir.sources", "*/source.yaml", _first_part),
         Kind("hunts", "awsir.hunts", "awsir.hunts", "*.sql", _stem),
         Kind("checks", "awsir.checks", "awsir.checks", "*/*.py", _stem),
-        # Built-in rules arrive with the detection issue; plugins can already provide them.
-        Kind("rules", "awsir.rules", None, "**/*.yml", _stem),
+        Kind("rules", "awsir.rules", "awsir.rules", "**/*.yml", _stem),
     )
 }
 

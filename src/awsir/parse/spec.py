@@ -184,6 +184,12 @@ class Table(Strict):
     ocsf_class: int | None = Field(
         default=None, description="OCSF class uid this table maps to (as in Security Lake)."
     )
+    ocsf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Raw field (dotted inside JSON) -> the OCSF attribute holding it, for fields "
+        "a common column is made of together with others (CloudTrail's eventName is "
+        "api.operation): what Sigma rules read through the OCSF pipeline.",
+    )
     min_fields: int | None = Field(
         default=None,
         ge=1,

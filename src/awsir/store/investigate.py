@@ -38,6 +38,7 @@ class Subject:
     start: str | None = None  # ISO 8601 (UTC unless an offset is given)
     end: str | None = None
     sources: list[str] = field(default_factory=list)
+    refs: list[str] | None = None  # exactly these events (a finding's evidence)
 
 
 def _cloudtrail_refs(con: duckdb.DuckDBPyConnection, condition: str) -> str:
@@ -109,6 +110,9 @@ def timeline_sql(con: duckdb.DuckDBPyConnection, subject: Subject, limit: int) -
         if bound:  # the day partition skips whole folders; time decides
             moment = f"CAST({literal(bound)} AS TIMESTAMPTZ)"
             where.append(f"time {op} {moment} AND day {op} CAST({moment} AS DATE)")
+    if subject.refs is not None:  # a finding's events: the source part of raw_ref prunes
+        listed = ", ".join(literal(r) for r in subject.refs) or "NULL"
+        where.append(f"raw_ref IN ({listed})")
     if subject.sources:
         where.append(f"source IN ({', '.join(literal(s) for s in subject.sources)})")
     columns = ", ".join(TIMELINE_COLUMNS)

@@ -27,6 +27,14 @@ CATEGORIES = {2: "Findings", 3: "Identity & Access Management", 4: "Network Acti
               5: "Discovery", 6: "Application Activity"}  # fmt: skip
 
 
+COMMON_OCSF = {
+    "actor": "actor.user.uid", "src_ip": "src_endpoint.ip", "src_port": "src_endpoint.port",
+    "dst_ip": "dst_endpoint.ip", "dst_port": "dst_endpoint.port",
+    "account_id": "cloud.account.uid", "region": "cloud.region", "message": "message",
+    "user_agent": "http_request.user_agent",
+}  # fmt: skip
+"""The OCSF attribute each common column fills (where the class has it)."""
+
 _OPERATION = "lower(coalesce(nullif(split_part(action, ':', 2), ''), action))"
 ACTIVITIES: dict[int, tuple[str, list[tuple[str, int, str]], tuple[int, str]]] = {
     # class: (what is matched, [(RE2 pattern, activity_id, activity_name)...], default);
@@ -98,8 +106,10 @@ def class_sql(class_uid: int) -> str:
         extra += (
             ", {'operation': coalesce(nullif(split_part(action, ':', 2), ''), action), "
             "'service': {'name': CASE WHEN contains(action, ':') "
-            "THEN split_part(action, ':', 1) END}} AS api"
-        )
+            "THEN split_part(action, ':', 1) || CASE WHEN source = 'cloudtrail' "
+            "THEN '.amazonaws.com' ELSE '' END END}} AS api, "
+            "{'user_agent': user_agent} AS http_request"
+        )  # CloudTrail's eventSource whole, as Security Lake writes it
     if class_uid == 4002:
         extra += (
             ", {'user_agent': user_agent, 'http_method': CASE WHEN regexp_matches(action, "
