@@ -129,13 +129,15 @@ def _load_file(path: Path) -> tuple[list[SigmaRule | SigmaCorrelationRule], list
         )
     except Exception as exc:  # noqa: BLE001 - YAML errors come as many types; each is one line
         return [], [RuleProblem(path, _one_line(exc))]
-    problems = [RuleProblem(path, _one_line(e)) for e in collection.errors]
+    problems = []
     good = []
     for rule in collection.rules:
         if rule.errors:
             problems.append(RuleProblem(path, _one_line(rule.errors[0]), str(rule.title)))
         else:
             good.append(rule)
+    said = {p.reason for p in problems}  # pySigma lists a rule's errors for the file too
+    problems += [RuleProblem(path, r) for e in collection.errors if (r := _one_line(e)) not in said]
     return good, problems
 
 
@@ -174,10 +176,10 @@ def load_rules(
             ids.add(rule_id)
             cases = _cases(path, stem) if rule_id == stem else {}
             rules.append(Rule(rule_id, sigma, path, provider, cases=cases))
-    return _resolve(rules, problems)
+    return resolve_references(rules, problems)
 
 
-def _resolve(
+def resolve_references(
     rules: list[Rule], problems: list[RuleProblem]
 ) -> tuple[list[Rule], list[RuleProblem]]:
     """Correlation rules find the rules they count, by name or id, among all loaded rules."""

@@ -1,0 +1,1 @@
+SELECT * FROM "cloudtrail" AS e WHERE "eventSource" ILIKE 'iam.amazonaws.com' ESCAPE '\' AND ("eventName" ILIKE 'CreateLoginProfile' ESCAPE '\' OR "eventName" ILIKE 'UpdateLoginProfile' ESCAPE '\') AND NOT json_extract_string("requestParameters", '$.userName') = json_extract_string("userIdentity", '$.userName') AND NOT "errorCode" IS NOT NULL

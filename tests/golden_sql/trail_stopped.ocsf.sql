@@ -1,0 +1,1 @@
+SELECT * FROM "ocsf_api_activity" AS e WHERE source = 'cloudtrail' AND (e."api"."service"."name" ILIKE 'cloudtrail.amazonaws.com' ESCAPE '\' AND (e."api"."operation" ILIKE 'StopLogging' ESCAPE '\' OR e."api"."operation" ILIKE 'DeleteTrail' ESCAPE '\') AND e."actor"."user"."uid" ILIKE '%:user/%' ESCAPE '\' AND NOT e."src_endpoint"."ip" ILIKE '10.%' ESCAPE '\')
