@@ -204,8 +204,7 @@ def check_awsir_output(m: Measure, fmt: str, target: Path, info: dict, stderr: s
     meta = pq.ParquetFile(next((target / fmt).glob("part-*.parquet"))).metadata
     names = [meta.schema.column(i).path for i in range(meta.num_columns)]
     [counted] = duckdb.sql(
-        "SELECT " + ", ".join(f'count("{n}")' for n in names)
-        + f" FROM read_parquet('{target / fmt}/part-*.parquet')"
+        "SELECT " + ", ".join(f'count("{n}")' for n in names) + f" FROM read_parquet('{target / fmt}/part-*.parquet')"
     ).fetchall()
     nulls: Counter[str] = Counter({n: m.events - (c or 0) for n, c in zip(names, counted or [], strict=False)})
     present = {meta.schema.column(i).path for i in range(meta.num_columns)}

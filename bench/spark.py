@@ -103,9 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             ("awsir spark-ingest", ["spark-ingest", *inputs, "--master", args.master]),
         ):
             case = Path(tmp) / tool.replace(" ", "-")
-            code, err, wall, cpu, rss = run_tree(
-                [sys.executable, "-m", "awsir", *command, "--case", str(case)]
-            )
+            code, err, wall, cpu, rss = run_tree([sys.executable, "-m", "awsir", *command, "--case", str(case)])
             if code != 0:
                 raise SystemExit(f"{tool} failed ({code}): {err.strip()[-2000:]}")
             held = events_in(case)

@@ -65,7 +65,8 @@ def test_plugins_of_every_kind_are_discovered_the_same_way(plugin_pkg):
     assert registry.of("checks")["bucket_logging"].provider == "extra"
     assert "vpc_flow_logs" in registry.of("checks")  # built in, found the same way
     assert "_helpers" not in registry.of("checks")
-    assert set(registry.of("rules")) == {"mass_delete"}
+    assert registry.of("rules")["mass_delete"].provider == "extra"
+    assert registry.of("rules")["ct_admin_user_created"].provider == BUILTIN
     assert not any(registry.problems.values())
 
 

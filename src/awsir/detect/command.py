@@ -137,6 +137,11 @@ def _as_json(detection: Detection) -> dict[str, Any]:
         "failed": {r.compiled.rule.id: r.failed for r in runs if r.failed},
         "seconds": round(detection.seconds, 3),
         "passes": {k: round(v, 3) for k, v in detection.passes.items()},
+        "correlations": {
+            r.compiled.rule.id: round(r.seconds, 3)
+            for r in runs
+            if r.compiled.parts and not (r.failed or r.skipped)
+        },
     }
 
 
