@@ -222,6 +222,7 @@ def _ct(name: str, second: int, user: str = "u1", **extra: object) -> dict:
 def burst_case(tmp_path_factory, cli):
     folder = tmp_path_factory.mktemp("burst")
     records = [_ct("ListUsers", s * 30) for s in range(10)]  # u1: 10 calls in 4.5 minutes
+    records += [_ct("ListUsers", 3000)]  # and one 50 minutes later, in no window of 10
     records += [_ct("ListUsers", s * 40, user="u2") for s in range(9)]  # u2: only 9
     records += [_ct("ListRoles", 100, user="u2", requestParameters={"pathPrefix": "/x/"})]
     (folder / "trail.json").write_text(json.dumps({"Records": records}))
@@ -258,6 +259,7 @@ correlation:
 
 
 def test_event_count_counts_inside_the_window_per_group(burst_case):
+    """Only the events of windows that met the condition are evidence, per group."""
     found = _findings(burst_case, BASE % ("event_count", "{gte: 10}"))
     assert [(f.subject, f.count) for f in found] == [
         ("userIdentity.arn=arn:aws:iam::111122223333:user/u1", 10)

@@ -375,14 +375,17 @@ def correlation_sql(
         )
         return f"concat_ws(', ', {', '.join(named)})"
 
-    same = " AND ".join(f"m.{g} IS NOT DISTINCT FROM a.{g}" for g in gs) or "true"
+    # An event is evidence when a window that met the condition holds it: when the first
+    # qualifying window end at or after it is within the timespan. One more window function,
+    # instead of joining every event to every qualifying window (quadratic in busy groups).
+    ahead = f"({partition}ORDER BY time RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)"
     return (
         f"WITH m AS ({' UNION ALL '.join(selects)}), "
-        f"w AS (SELECT *, {measure} AS peak FROM m), "
-        f"a AS (SELECT {', '.join([*gs, 'time'])}, peak FROM w WHERE {test}), "
-        f"hit AS (SELECT DISTINCT m.*, {label('m')} AS subject "
-        f"FROM m JOIN a ON {same} AND m.time BETWEEN a.time - {span} AND a.time), "
-        f"peaks AS (SELECT {label('a')} AS subject, max(peak) AS peak FROM a GROUP BY ALL) "
+        f"q AS (SELECT *, {measure} AS peak FROM m), "
+        f"r AS (SELECT *, {test} AS met, "
+        f"min(CASE WHEN {test} THEN time END) OVER {ahead} AS next_met FROM q), "
+        f"hit AS (SELECT *, {label('r')} AS subject FROM r WHERE next_met <= time + {span}), "
+        "peaks AS (SELECT subject, max(peak) FILTER (WHERE met) AS peak FROM hit GROUP BY subject) "
         f"SELECT f.*, peaks.peak FROM ({_aggregate('SELECT * FROM hit', None)}) AS f "
         "JOIN peaks USING (subject) ORDER BY n DESC, subject"
     )
