@@ -63,6 +63,7 @@ from awsir.store.ingest import IngestResult, ingest
 from awsir.store.investigate import Subject, pivot, timeline
 from awsir.store.ocsf import export_security_lake
 from awsir.store.query import QueryError, run_sql, summarize
+from awsir.web.command import serve_command
 
 app = typer.Typer(
     name="awsir",
@@ -247,6 +248,7 @@ app.command("history")(history_command)
 app.command("collect")(collect_command)
 app.command("detect")(detect_command)
 app.add_typer(rules_app, name="rules")
+app.command("serve")(serve_command)
 
 
 @app.command("parse")

@@ -1,5 +1,6 @@
 """Readiness over time: every scan's verdicts kept in a folder, the trend of the score, and what
-changed since the previous scan (new gaps, fixed gaps).
+changed since the previous scan (new gaps, fixed gaps). Each entry also keeps the fixes and the
+incident-question matrix, so the dashboard (``awsir serve``) can show the latest scan whole.
 
 One JSON file per scan, named by the inventory's time and its accounts, so running the checks
 again on the same snapshot replaces that scan's entry instead of adding a second one.
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from awsir.readiness.questions import answer
 from awsir.readiness.scan import ScanReport, write_json
 
 DEFAULT_HISTORY = Path("awsir-history")
 GAP = ("fail", "unknown")
 KEEP = ("check", "title", "source", "status", "severity", "resource", "region", "account",
-        "reason")  # fmt: skip
+        "reason", "fix", "terraform")  # fmt: skip
 
 
 def _key(verdict: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -34,7 +36,9 @@ def record(report: ScanReport, folder: Path, verdicts: list[dict[str, Any]]) -> 
     path = folder / f"scan-{stamp}-{digest}.json"
     write_json(path, {
         "version": 1, "taken": report.taken, "accounts": accounts, "score": report.score,
-        "by_source": report.scores("source"),
+        "by_source": report.scores("source"), "by_region": report.scores("region"),
+        "by_account": report.scores("account"),
+        "questions": [a.as_dict() for a in answer(report.findings)],
         "verdicts": [{k: v.get(k) for k in KEEP} for v in verdicts],
     })  # fmt: skip
     return path
