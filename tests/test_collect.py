@@ -162,6 +162,19 @@ def test_verify_names_a_changed_and_a_missing_file(account, cli, tmp_path):
     assert found.returncode == 1
     assert f"CHANGED  {entries[0]['path']}" in found.stdout
     assert f"MISSING  {entries[1]['path']}" in found.stdout
+    # the dashboard's Collection page says the same, and what the collection report holds
+    from starlette.testclient import TestClient
+
+    from awsir.web.app import create_app
+
+    page = TestClient(create_app(case, tmp_path / "no-history"))
+    shown = page.get("/collection.json", params={"verify": "1"}).json()
+    assert shown["verified"] == {"checked": 10, "changed": [entries[0]["path"]],
+                                 "missing": [entries[1]["path"]]}  # fmt: skip
+    [report] = shown["reports"]
+    assert report["fetched"] == 8 and report["raw_responses"] == 2  # items, and their responses
+    html = page.get("/collection", params={"verify": "1"}).text
+    assert "10 item(s) checked: 1 changed, 1 missing." in html
 
 
 def test_collect_then_ingest_from_a_saved_location_map(account, cli, tmp_path):
