@@ -64,6 +64,7 @@ def test_readiness_shows_score_heat_questions_fixes_trend_and_changes(client):
     assert data["heat"]["cells"]["vpc_flow"]["eu-west-1"] == 50  # one pass, one fail
     html = client.get("/readiness").text
     assert 'aria-label="score over time"' in html and 'class="copy"' in html
+    assert "<h2>Score by Region</h2>" in html
     assert client.get("/readiness.json", params={"severity": "critical"}).json()["gaps"] == []
 
 

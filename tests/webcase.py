@@ -98,8 +98,8 @@ def history(folder: Path) -> Path:
             "accounts": ["111122223333"],
             "score": score,
             "by_source": {"cloudtrail_trail": 100, "vpc_flow": 50 if len(verdicts) > 2 else 100},
-            "by_region": {},
-            "by_account": {},
+            "by_region": {"eu-west-1": 50 if len(verdicts) > 2 else 100, "global": 100},
+            "by_account": {"111122223333": score},
             "questions": [
                 {
                     "question": "network",

@@ -141,7 +141,7 @@ def create_app(case: Path | None, history: Path, token: str | None = None) -> St
 
     async def export(request: Request) -> Response:
         try:
-            columns, rows = _export(src, params(request))
+            columns, rows = data.search_rows(src, params(request))
         except data.DataError as exc:
             return PlainTextResponse(f"error: {exc}", status_code=400)
         return StreamingResponse(
@@ -156,11 +156,6 @@ def create_app(case: Path | None, history: Path, token: str | None = None) -> St
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard, token=token)])
-
-
-def _export(src: data.Sources, params: dict[str, str]) -> tuple[list[str], Iterator[list[Any]]]:
-    found = data.search(src, {**params, "page": "1"}, limit=None)
-    return found["columns"], iter(found["rows"])
 
 
 async def _csv(columns: list[str], rows: Iterator[list[Any]]) -> AsyncIterator[str]:

@@ -12,6 +12,7 @@ Sources of truth, all read-only:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,32 +217,55 @@ def _select_only(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     return sql.strip().rstrip(";")
 
 
-def search(src: Sources, params: dict[str, str], limit: int | None = PAGE_SIZE) -> dict[str, Any]:
-    """Rows of a SELECT typed in the SQL box, or of ``events`` matching the filter form."""
+def search_rows(src: Sources, params: dict[str, str]) -> tuple[list[str], Iterator[list[Any]]]:
+    """Every row of a search, streamed in batches (the CSV export of any size, in bounded
+    memory); the connection closes when the rows are exhausted."""
+    con = _connect(src)
+    try:
+        reader = con.sql(_search_sql(con, params)).to_arrow_reader(10_000)
+    except duckdb.Error as exc:
+        con.close()
+        raise DataError(str(exc).strip().splitlines()[0]) from None
+
+    def rows() -> Iterator[list[Any]]:
+        try:
+            for batch in reader:
+                for row in batch.to_pylist():
+                    yield [_plain(v) for v in row.values()]
+        finally:
+            con.close()
+
+    return list(reader.schema.names), rows()
+
+
+def _search_sql(con: duckdb.DuckDBPyConnection, params: dict[str, str]) -> str:
+    if params.get("sql", "").strip():
+        return _select_only(con, params["sql"])
+    where = []
+    for key in ("source", "outcome"):
+        if params.get(key):
+            where.append(f"{key} = {_quote(params[key])}")
+    for key in ("actor", "action", "src_ip", "message"):
+        if params.get(key):
+            where.append(f"contains({key}, {_quote(params[key])})")
+    for key, op in (("from", ">="), ("to", "<=")):
+        if params.get(key):
+            where.append(f"time {op} CAST({_quote(params[key])} AS TIMESTAMPTZ)")
+    return (
+        f"SELECT {', '.join(SEARCH_COLUMNS)} FROM events"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY time NULLS LAST, raw_ref"
+    )
+
+
+def search(src: Sources, params: dict[str, str], limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """A page of the rows of a SELECT typed in the SQL box, or of ``events`` matching the
+    filter form."""
     page = max(int(params.get("page") or 1), 1)
     con = _connect(src)
     try:
-        if params.get("sql", "").strip():
-            base = _select_only(con, params["sql"])
-        else:
-            where = []
-            for key, column in (("source", "source"), ("outcome", "outcome")):
-                if params.get(key):
-                    where.append(f"{column} = {_quote(params[key])}")
-            for key in ("actor", "action", "src_ip", "message"):
-                if params.get(key):
-                    where.append(f"contains({key}, {_quote(params[key])})")
-            for key, op in (("from", ">="), ("to", "<=")):
-                if params.get(key):
-                    where.append(f"time {op} CAST({_quote(params[key])} AS TIMESTAMPTZ)")
-            base = (
-                f"SELECT {', '.join(SEARCH_COLUMNS)} FROM events"
-                + (f" WHERE {' AND '.join(where)}" if where else "")
-                + " ORDER BY time NULLS LAST, raw_ref"
-            )
-        sql = f"SELECT * FROM ({base}) AS q"
-        if limit is not None:
-            sql += f" LIMIT {limit + 1} OFFSET {(page - 1) * limit}"
+        base = _search_sql(con, params)
+        sql = f"SELECT * FROM ({base}) AS q LIMIT {limit + 1} OFFSET {(page - 1) * limit}"
         columns, rows = _rows(con, sql)
         sources_ = [
             s for (s,) in con.sql("SELECT DISTINCT source FROM events ORDER BY 1").fetchall()
@@ -250,13 +274,12 @@ def search(src: Sources, params: dict[str, str], limit: int | None = PAGE_SIZE) 
         raise DataError(str(exc).strip().splitlines()[0]) from None
     finally:
         con.close()
-    more = limit is not None and len(rows) > limit
     return {
         "params": params,
         "columns": columns,
-        "rows": rows[:limit] if limit else rows,
+        "rows": rows[:limit],
         "page": page,
-        "more": more,
+        "more": len(rows) > limit,
         "sources": sources_,
     }
 
