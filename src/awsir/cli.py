@@ -45,6 +45,7 @@ from awsir.catalog import (
 )
 from awsir.collect.command import collect_command
 from awsir.console import err, out
+from awsir.demo.command import demo_command
 from awsir.detect.command import detect_command, rules_app
 from awsir.findings import Severity, load_findings, save_findings
 from awsir.parse.batch import FileReport
@@ -249,6 +250,7 @@ app.command("collect")(collect_command)
 app.command("detect")(detect_command)
 app.add_typer(rules_app, name="rules")
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 
 
 @app.command("parse")
