@@ -134,7 +134,7 @@ def test_the_summary_names_the_intruder_and_the_blind_vpc(demo):
 def test_score_and_counts_are_stable_for_the_seed(demo):
     case, _, _, con, _ = demo
     report = json.loads((case / "readiness.json").read_text())
-    assert report["score"] == 17
+    assert report["score"] == 15
     counts = dict(con.sql("SELECT source, count(*) FROM events GROUP BY 1").fetchall())
     assert counts == {
         "cloudtrail": 526,

@@ -647,12 +647,73 @@ def _findings(session: boto3.Session, cast: Cast) -> list[str]:
     return made
 
 
+def _resources(built: Emulated, session: boto3.Session) -> tuple[str, str]:
+    """What the story needs besides the emulated account: web servers in ``prod``, a batch
+    server and a database in eu-west-1, a public DNS zone and a CloudFront distribution (neither
+    logging). Returns the ids of a web server and of the batch server."""
+    ec2 = session.client("ec2", region_name=EAST)
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [built.prod_vpc]}])[
+        "Subnets"
+    ][0]["SubnetId"]
+    image = "ami-0a1b2c3d4e5f60718"
+    web = ec2.run_instances(
+        ImageId=image, MinCount=3, MaxCount=3, InstanceType="m5.large", SubnetId=subnet
+    )["Instances"]
+    west = session.client("ec2", region_name=WEST)
+    eu_subnet = west.create_subnet(VpcId=built.eu_vpc, CidrBlock="10.30.1.0/24")["Subnet"]
+    batch = west.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="c5.xlarge",
+        SubnetId=eu_subnet["SubnetId"],
+    )["Instances"][0]
+    session.client("rds", region_name=WEST).create_db_instance(
+        DBInstanceIdentifier="billing",
+        Engine="postgres",
+        DBInstanceClass="db.t3.medium",
+        MasterUsername="billing",
+        MasterUserPassword="emulated-only-1",
+        AllocatedStorage=20,
+    )
+    session.client("route53").create_hosted_zone(Name="shop.example.", CallerReference="demo")
+    session.client("cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": "demo",
+            "Comment": "shop",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "alb",
+                        "DomainName": "shop.example.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "alb",
+                "ViewerProtocolPolicy": "https-only",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}},
+            },
+        }
+    )
+    return web[0]["InstanceId"], batch["InstanceId"]
+
+
 def plant(built: Emulated, day: date, seed: int, session: boto3.Session) -> Cast:
     """Write the story's logs into the emulated account (and apply what the intruder changed:
     data events dropped, trail stopped). Returns the cast, with the attacker's actions."""
     rng = random.Random(seed)
     cast = Cast(built.account, day, finance_bucket=f"finance-exports-{built.account}")
     cast.leaked_key, cast.backdoor_key = _key(rng), _key(rng)
+    cast.web_instance, cast.batch_instance = _resources(built, session)
     s3 = session.client("s3", region_name=EAST)
     s3.create_bucket(Bucket=cast.finance_bucket)
     s3.put_bucket_logging(
