@@ -19,8 +19,10 @@ Two Regions. What is there, and the gaps a scan must find:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -252,24 +254,15 @@ def _trail_bucket_policy(bucket: str, account: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m awsir.emulated [AWSIR ARGS...]``: start a moto server on 127.0.0.1, build the
-    emulated account in it with logs planted around two days ago (:func:`plant_logs`), and run
-    ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
-    import contextlib
-    import io
+@contextlib.contextmanager
+def moto_server() -> Iterator[dict[str, str]]:
+    """A moto server on 127.0.0.1 (a free port) in this process, and ``os.environ`` pointing
+    boto3 (and subprocesses) at it with throw-away credentials, restored on exit."""
     import logging
     import socket
-    import subprocess
-    import sys
 
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        print(
-            "the emulated account needs moto[server] (pip install 'moto[server]')", file=sys.stderr
-        )
-        return 2
+    from moto.server import ThreadedMotoServer
+
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs every request
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -280,11 +273,39 @@ def main(argv: list[str] | None = None) -> int:
            "AWS_SECRET_ACCESS_KEY": "emulated", "AWS_DEFAULT_REGION": REGIONS[0],
            "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
-        os.environ.update(env)
+        yield env
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m awsir.emulated [AWSIR ARGS...]``: start a moto server on 127.0.0.1, build the
+    emulated account in it with logs planted around two days ago (:func:`plant_logs`), and run
+    ``awsir AWSIR ARGS`` (default: ``scan``) against it."""
+    import io
+    import subprocess
+    import sys
+
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        print(
+            "the emulated account needs moto[server] (pip install 'moto[server]')", file=sys.stderr
+        )
+        return 2
+    with moto_server() as env:
         built = build(boto3.Session(region_name=REGIONS[0]))
         day = (datetime.now(UTC) - timedelta(days=2)).date()  # CloudWatch refuses old events
         plant_logs(built, day)
+        port = env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
         print(f"emulated account {built.account} in moto on 127.0.0.1:{port} "
               f"({', '.join(REGIONS)}), logs planted around {day}", file=sys.stderr)  # fmt: skip
         args = list(argv if argv is not None else sys.argv[1:]) or ["scan"]
@@ -292,8 +313,6 @@ def main(argv: list[str] | None = None) -> int:
         # own output goes to the inherited file descriptors, untouched
         with contextlib.redirect_stdout(io.StringIO()):
             return subprocess.run([sys.executable, "-m", "awsir", *args], check=False).returncode
-    finally:
-        server.stop()
 
 
 def _waf_logs(built: Emulated, when: datetime) -> list[tuple[str, bytes]]:

@@ -15,13 +15,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +26,7 @@ from typing import Any
 import boto3
 
 from awsir.demo.story import Cast, plant
-from awsir.emulated import REGIONS, build
+from awsir.emulated import REGIONS, build, moto_server
 
 RESPONDER = "arn:aws:iam::123456789012:role/Responder"
 EMULATED_SOURCES = (
@@ -47,40 +44,6 @@ API (the findings reach the case through Security Hub, as many organizations rou
 
 class DemoError(RuntimeError):
     """A step of the demo failed; the message names the step and what it printed."""
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[dict[str, str]]:
-    """A moto server on 127.0.0.1, and the environment that points boto3 (and subprocesses)
-    at it with throw-away credentials."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs every request
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "emulated",
-        "AWS_SECRET_ACCESS_KEY": "emulated",
-        "AWS_DEFAULT_REGION": REGIONS[0],
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield env
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        server.stop()
 
 
 def _awsir(step: str, *args: str) -> str:
