@@ -39,7 +39,7 @@ def serve_command(
     from awsir.web.app import create_app
 
     token = None if host in LOOPBACK else secrets.token_urlsafe(24)
-    app = create_app(case if (case / "catalog.duckdb").exists() else None, history, token)
+    app = create_app(case if case.is_dir() else None, history, token)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
 
