@@ -198,9 +198,10 @@ def _trend(trend: list[dict[str, Any]]) -> str:
         return "<p>One scan recorded so far: the trend starts with the next one.</p>"
     step = 560 / (len(points) - 1)
     line = " ".join(f"{20 + k * step:.0f},{170 - 1.5 * s:.0f}" for k, (_, s) in enumerate(points))
-    labels = "".join(
-        f'<text x="{20 + k * step:.0f}" y="195" font-size="10" text-anchor="middle">'
-        f"{escape(t[:10])}</text>"
+    last = len(points) - 1
+    labels = "".join(  # the end labels anchored inward, so that the SVG does not clip them
+        f'<text x="{20 + k * step:.0f}" y="195" font-size="10" text-anchor="'
+        f'{"start" if k == 0 else "end" if k == last else "middle"}">{escape(t[:10])}</text>'
         for k, (t, _) in enumerate(points)
     )
     return (f'<svg role="img" aria-label="score over time" width="600" height="200">'
