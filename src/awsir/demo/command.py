@@ -29,7 +29,7 @@ def demo_command(
     try:
         import moto.server  # noqa: F401
     except ImportError:
-        err.print(Text("error: the demo needs moto[server]: pip install 'moto[server]'"))
+        err.print(Text("error: the demo needs moto's server: pip install 'awsir[demo]'"))
         raise typer.Exit(2) from None
     from awsir.demo.run import DemoError, run
     from awsir.demo.summary import render, summarize
