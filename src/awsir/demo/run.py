@@ -93,6 +93,8 @@ def run(case: Path, seed: int, say: Any = print) -> dict[str, Any]:
             str(case / "readiness.html"),
             "--locations-out",
             str(case / "locations.json"),
+            "--snapshot-out",
+            str(case / "inventory.json"),
         )
         say(f"[2/5] readiness scan: {report}, {case / 'readiness.html'}")
         start, end = f"{day}T08:00:00Z", f"{day}T14:00:00Z"

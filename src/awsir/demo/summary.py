@@ -6,6 +6,7 @@ unanswered."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ def summarize(case: Path, report: dict[str, Any]) -> dict[str, Any]:
             ]
     finally:
         con.close()
+    blinded = _blinded(case, report, principals)
     unanswered = [q for q in report.get("questions", []) if q["status"] in ("not", "partly")]
     gaps = [v for v in report.get("verdicts", []) if v["status"] == "fail"]
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -100,6 +102,7 @@ def summarize(case: Path, report: dict[str, Any]) -> dict[str, Any]:
         "addresses": addresses,
         "exfiltration": {"addresses": destinations, "domains": domains},
         "timeline": timeline,
+        "blinded": blinded,
         "detections": sorted(
             (
                 {
@@ -115,6 +118,61 @@ def summarize(case: Path, report: dict[str, Any]) -> dict[str, Any]:
             key=lambda f: (order.get(f["severity"], 9), f["id"], f["subject"] or ""),
         ),
     }
+
+
+def _blinded(case: Path, report: dict[str, Any], principals: list[str]) -> list[dict[str, Any]]:
+    """The intruder's commands on instances whose VPC logs nothing: where the readiness gaps
+    hide what happened next (the instance's VPC comes from the scan's inventory)."""
+    inventory = case / "inventory.json"
+    if not principals or not inventory.exists():
+        return []
+    where: dict[str, tuple[str, str]] = {}
+    for account in json.loads(inventory.read_text(encoding="utf-8")).get("accounts", []):
+        for region, calls in (account.get("calls") or {}).items():
+            answer = (calls.get("ec2.DescribeInstances") or {}).get("ok") or {}
+            for reservation in answer.get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    where[instance["InstanceId"]] = (instance.get("VpcId") or "", region)
+    gaps = {
+        (v["check"], v.get("resource"))
+        for v in report.get("verdicts", [])
+        if v["status"] in ("fail", "unknown")
+    }
+    con = open_case(Case(case))
+    try:
+        listed = ", ".join(literal(p) for p in principals)
+        rows = con.sql(
+            "SELECT time, action, CAST(requestParameters AS VARCHAR) FROM cloudtrail "
+            f"WHERE userIdentity->>'$.arn' IN ({listed}) "
+            "AND eventName IN ('SendCommand', 'StartSession', 'SendSSHPublicKey') ORDER BY time"
+        ).fetchall()
+    finally:
+        con.close()
+    found = []
+    for when, action, request in rows:
+        for instance, (vpc, region) in where.items():
+            if instance not in (request or ""):
+                continue
+            missing = [
+                name
+                for check, name in (
+                    ("vpc_flow_logs", "no flow log"),
+                    ("resolver_query_logging", "no DNS query log"),
+                )
+                if (check, vpc) in gaps
+            ]
+            if missing:
+                found.append(
+                    {
+                        "time": when.strftime("%H:%M:%S"),
+                        "action": action,
+                        "instance": instance,
+                        "region": region,
+                        "vpc": vpc,
+                        "missing": missing,
+                    }
+                )
+    return found
 
 
 def _squeeze(timeline: list[dict[str, Any]], most: int = 40) -> list[dict[str, Any]]:
@@ -182,6 +240,14 @@ def render(found: dict[str, Any], case: Path, seconds: float, window: tuple[str,
             f"  [{first['severity']:<8}] {first['title']} ({rule_id}, {first['kind']}): "
             f"{subjects}{first['subject'] or ''}; {sum(h['count'] for h in hits)} event(s)"
         )
+    if found["blinded"]:
+        lines += ["", "Where the gaps blind the investigation:"]
+        for b in found["blinded"]:
+            lines.append(
+                f"  {b['time']}  {b['action']} reached {b['instance']} ({b['region']}); "
+                f"its VPC {b['vpc']} has {' and '.join(b['missing'])}: what it sent, "
+                "and to whom, cannot be known."
+            )
     lines += ["", "Questions the logging gaps leave unanswered:"]
     for q in found["unanswered"]:
         blind = ", ".join(sorted({b.get("resource") or "" for b in q["blind"]})[:6])
