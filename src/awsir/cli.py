@@ -11,8 +11,6 @@ import io
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -44,10 +42,10 @@ from awsir.catalog import (
     title_at,
 )
 from awsir.collect.command import collect_command
-from awsir.console import err, out
+from awsir.console import case_connection, err, out
 from awsir.demo.command import demo_command
 from awsir.detect.command import detect_command, rules_app
-from awsir.findings import Severity, load_findings, save_findings
+from awsir.findings import Severity, finding_refs, save_findings
 from awsir.parse.batch import FileReport
 from awsir.parse.engine import UnknownFormat, input_files, parse_files
 from awsir.parse.output import FORMATS, StdoutSink, clear_parts, part_files
@@ -56,7 +54,6 @@ from awsir.parse.template import TemplateError, is_template
 from awsir.readiness.command import history_command, scan_command
 from awsir.sources.schema import LogType
 from awsir.store.case import DEFAULT_CASE, Case, CaseError
-from awsir.store.catalog import open_case
 from awsir.store.export import DEFAULT_QUERY, athena_ddl, export_rows
 from awsir.store.export import FORMATS as EXPORT_FORMATS
 from awsir.store.hunt import HuntError, HuntRun, load_hunts, run_hunts
@@ -575,7 +572,7 @@ def query_command(
     format: RowsOption = RowsFormat.table,
 ) -> None:
     """Ask a case anything in SQL (DuckDB); the case is opened read-only."""
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         try:
             result = run_sql(con, sql)
         except QueryError as exc:
@@ -636,7 +633,7 @@ def summary_command(
 ) -> None:
     """What a case holds: events per source and time range, accounts, Regions, top actors,
     top errors, quarantine reasons."""
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         found = summarize(con)
     if as_json:
         _print_json(found.as_dict())
@@ -701,7 +698,7 @@ def timeline_command(
     )
     if finding:
         subject.refs = _finding_refs(case, finding)
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         try:
             result = timeline(con, subject, limit)
         except duckdb.Error as exc:
@@ -726,16 +723,12 @@ def timeline_command(
 
 
 def _finding_refs(case: Path, finding: str) -> list[str]:
-    """The raw_ref of the events of the kept findings ``ID`` or ``ID@SUBJECT``."""
-    rule_id, _, subject = finding.partition("@")
-    kept = [f for f in load_findings(case) if f["id"] == rule_id]
-    if subject:
-        kept = [f for f in kept if f["subject"] == subject]
-    if not kept:
+    refs = finding_refs(case, finding)
+    if refs is None:
         err.print(Text(f"error: no finding {finding!r} kept in {case} (run `awsir detect` or "
                        "`awsir hunt` first; ids are listed in their output)"))  # fmt: skip
         raise typer.Exit(2)
-    return sorted({ref for f in kept for ref in f["evidence"]})
+    return refs
 
 
 @app.command("pivot")
@@ -749,7 +742,7 @@ def pivot_command(
     """Everything related to one value: where and when it was seen, what it did (or what was
     done to it) and with what result, from which addresses and user agents, in which Regions,
     on which resources, and the identities linked to it through an access key or source IP."""
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         found = pivot(con, value)
     if as_json:
         _print_json(found)
@@ -775,23 +768,6 @@ def _print_section(title: str, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         table.add_row(*(Text(_cell(v)) for v in row.values()))
     out.print(table)
-
-
-@contextmanager
-def _case_connection(case: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    try:
-        con = open_case(Case(case))
-    except CaseError as exc:
-        err.print(Text(f"error: {exc}"))
-        raise typer.Exit(2) from None
-    try:
-        yield con
-    except duckdb.Error as exc:  # a damaged lake file, a view over a file gone: one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(Text(f"error: reading the case {case}: {first}"))
-        raise typer.Exit(1) from None
-    finally:
-        con.close()
 
 
 @app.command("hunt")
@@ -820,7 +796,7 @@ def hunt_command(
             )
             raise typer.Exit(2)
         hunts = [h for h in hunts if h.id in only]
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         runs = run_hunts(con, hunts)
     if not only:  # a partial run must not replace the case's record of every hunt's findings
         save_findings(case, "hunt", [f for r in runs for f in r.findings])
@@ -888,19 +864,19 @@ def export_command(
         if not location or not location.startswith("s3://"):
             err.print(Text("error: athena needs --location s3://BUCKET/PREFIX/lake"))
             raise typer.Exit(2)
-        with _case_connection(case) as con:
+        with case_connection(case) as con:
             sys.stdout.write(athena_ddl(con, location))
         return
     if output is None:
         err.print(Text("error: -o FILE (ocsf: -o FOLDER) is needed for rows"))
         raise typer.Exit(2)
     if fmt == "ocsf":
-        with _case_connection(case) as con:
+        with case_connection(case) as con:
             written = export_security_lake(con, output)
         for source, count in written.items():
             err.print(Text(f"{source}: {count:,} OCSF row(s) in {output / 'ext' / source}"))
         return
-    with _case_connection(case) as con:
+    with case_connection(case) as con:
         try:
             rows = export_rows(con, fmt, output, query or DEFAULT_QUERY)
         except duckdb.Error as exc:

@@ -72,3 +72,13 @@ def load_findings(case_root: Path) -> list[dict[str, Any]]:
         if path.exists():
             found += json.loads(path.read_text(encoding="utf-8"))
     return found
+
+
+def finding_refs(case_root: Path, finding: str) -> list[str] | None:
+    """The ``raw_ref`` of the events of the kept findings ``ID`` (every subject) or
+    ``ID@SUBJECT``; None when the case keeps no such finding."""
+    rule_id, _, subject = finding.partition("@")
+    kept = [f for f in load_findings(case_root) if f["id"] == rule_id]
+    if subject:
+        kept = [f for f in kept if f["subject"] == subject]
+    return sorted({ref for f in kept for ref in f["evidence"]}) if kept else None

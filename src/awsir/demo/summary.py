@@ -6,12 +6,13 @@ unanswered."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from awsir.findings import load_findings
 from awsir.parse.sql import literal
+from awsir.readiness.model import Account
+from awsir.readiness.scan import read_snapshot
 from awsir.store.case import Case
 from awsir.store.catalog import open_case, views
 
@@ -127,9 +128,10 @@ def _blinded(case: Path, report: dict[str, Any], principals: list[str]) -> list[
     if not principals or not inventory.exists():
         return []
     where: dict[str, tuple[str, str]] = {}
-    for account in json.loads(inventory.read_text(encoding="utf-8")).get("accounts", []):
-        for region, calls in (account.get("calls") or {}).items():
-            answer = (calls.get("ec2.DescribeInstances") or {}).get("ok") or {}
+    for raw in read_snapshot(inventory):
+        account = Account(raw)
+        for region in account.regions:
+            answer = account.answer(region, "ec2.DescribeInstances").data or {}
             for reservation in answer.get("Reservations", []):
                 for instance in reservation.get("Instances", []):
                     where[instance["InstanceId"]] = (instance.get("VpcId") or "", region)

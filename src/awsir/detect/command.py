@@ -10,13 +10,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from awsir.console import err, out
+from awsir.console import case_connection, err, out
 from awsir.detect.engine import Compiled, Detection, compile_rule, run_rules
 from awsir.detect.rules import Rule, RuleProblem, load_rules
 from awsir.detect.targets import PIPELINES
 from awsir.findings import Severity, save_findings
-from awsir.store.case import DEFAULT_CASE, Case, CaseError
-from awsir.store.catalog import open_case
+from awsir.store.case import DEFAULT_CASE
 
 RulesOption = Annotated[
     list[Path] | None,
@@ -105,15 +104,8 @@ def detect_command(
         }
         loaded = [r for r in loaded if r.id in wanted or id(r.sigma) in named]
     compiled = [compile_rule(r, kind) for r in loaded]
-    try:
-        con = open_case(Case(case))
-    except CaseError as exc:
-        err.print(Text(f"error: {exc}"))
-        raise typer.Exit(2) from None
-    try:
+    with case_connection(case) as con:
         detection = run_rules(con, compiled, start, end)
-    finally:
-        con.close()
     saved = save_findings(case, "rule", detection.findings)
     if as_json:
         typer.echo(json.dumps(_as_json(detection), indent=2, default=str))

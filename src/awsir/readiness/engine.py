@@ -126,11 +126,17 @@ def score(findings: list[Finding]) -> int | None:
     Weights by severity are :data:`WEIGHTS`. ``unknown`` counts against: a log source nobody can
     verify is not one a responder can count on. ``not_applicable`` does not count. None when no
     check applied."""
-    counted = [f for f in findings if f.status in ("pass", "fail", "unknown")]
-    total = sum(WEIGHTS[f.severity] for f in counted)
+    return score_of((f.status, f.severity) for f in findings)
+
+
+def score_of(verdicts: Iterable[tuple[str | None, str]]) -> int | None:
+    """:func:`score` of ``(status, severity)`` pairs (verdicts read back from a report)."""
+    counted = [(st, WEIGHTS[Severity(sev)]) for st, sev in verdicts
+               if st in ("pass", "fail", "unknown") and sev in WEIGHTS]  # fmt: skip
+    total = sum(w for _, w in counted)
     if not total:
         return None
-    return round(100 * sum(WEIGHTS[f.severity] for f in counted if f.status == "pass") / total)
+    return round(100 * sum(w for st, w in counted if st == "pass") / total)
 
 
 def scores_by(findings: list[Finding], key: str) -> dict[str, int | None]:
