@@ -12,11 +12,9 @@ Security, because logs are attacker-controlled and the page may be reached by ot
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +139,11 @@ def create_app(case: Path | None, history: Path, token: str | None = None) -> St
 
     async def export(request: Request) -> Response:
         try:
-            columns, rows = data.search_rows(src, params(request))
+            rows = data.search_csv(src, params(request))
         except data.DataError as exc:
             return PlainTextResponse(f"error: {exc}", status_code=400)
         return StreamingResponse(
-            _csv(columns, rows),
+            rows,
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="awsir-search.csv"'},
         )
@@ -156,17 +154,3 @@ def create_app(case: Path | None, history: Path, token: str | None = None) -> St
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Guard, token=token)])
-
-
-async def _csv(columns: list[str], rows: Iterator[list[Any]]) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for k, row in enumerate(rows, 1):
-        # a cell starting with = + - @ is a formula to a spreadsheet: logs must not run there
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v for v in row])
-        if k % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()

@@ -11,6 +11,7 @@ Sources of truth, all read-only:
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from awsir.collect.run import EVIDENCE, verify
-from awsir.findings import Severity, load_findings
-from awsir.readiness.engine import WEIGHTS
+from awsir.findings import Severity, finding_refs, load_findings
+from awsir.parse.sql import ident
+from awsir.readiness.engine import score_of
 from awsir.readiness.history import changes, scans
 from awsir.store.case import Case
 from awsir.store.catalog import open_case
@@ -111,20 +115,6 @@ def readiness(src: Sources, filters: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _weight(verdict: dict[str, Any]) -> int:
-    severity = verdict.get("severity")
-    return WEIGHTS[Severity(severity)] if severity in WEIGHTS else 0
-
-
-def _score(verdicts: list[dict[str, Any]]) -> int | None:
-    """The readiness score of a group of verdicts (the formula of ``readiness.engine.score``)."""
-    counted = [v for v in verdicts if v.get("status") in ("pass", "fail", "unknown")]
-    total = sum(_weight(v) for v in counted)
-    if not total:
-        return None
-    return round(100 * sum(_weight(v) for v in counted if v.get("status") == "pass") / total)
-
-
 def heat(verdicts: list[dict[str, Any]]) -> dict[str, Any]:
     """Region x source scores (None where no check applied)."""
     regions = sorted({v.get("region") or "" for v in verdicts})
@@ -134,7 +124,9 @@ def heat(verdicts: list[dict[str, Any]]) -> dict[str, Any]:
         row = cells.setdefault(source, {})
         for region in regions:
             mine = [v for v in verdicts if v.get("source") == source and v.get("region") == region]
-            row[region] = _score(mine) if mine else None
+            row[region] = (
+                score_of((v.get("status"), v.get("severity") or "") for v in mine) if mine else None
+            )
     return {"regions": regions, "sources": sources, "cells": cells}
 
 
@@ -217,25 +209,49 @@ def _select_only(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     return sql.strip().rstrip(";")
 
 
-def search_rows(src: Sources, params: dict[str, str]) -> tuple[list[str], Iterator[list[Any]]]:
-    """Every row of a search, streamed in batches (the CSV export of any size, in bounded
-    memory); the connection closes when the rows are exhausted."""
+def search_csv(src: Sources, params: dict[str, str]) -> Iterator[bytes]:
+    """Every row of a search as CSV, in batches of 10,000 (an export of any size in bounded
+    memory, no loop over rows): DuckDB renders each cell as text, Arrow writes the CSV. A cell a
+    spreadsheet would run as a formula (``= + - @``, tab or CR first) gets a leading quote: logs
+    must not run there. The connection closes when the rows are exhausted."""
     con = _connect(src)
     try:
-        reader = con.sql(_search_sql(con, params)).to_arrow_reader(10_000)
-    except duckdb.Error as exc:
+        base = _search_sql(con, params)
+        cells = []
+        for name, kind, *_ in con.sql(f"DESCRIBE {base}").fetchall():
+            column = ident(name)
+            if kind == "VARCHAR":  # text from logs; numbers stay numbers (-1 is not a formula)
+                cells.append(
+                    f"CASE WHEN regexp_matches({column}, {_quote(FORMULA)}) "
+                    f"THEN {_quote(chr(39))} || {column} ELSE {column} END AS {column}"
+                )
+            else:
+                cells.append(f"CAST({column} AS VARCHAR) AS {column}")
+        text = f"SELECT {', '.join(cells)} FROM ({base}) AS q"
+        reader = con.sql(text).to_arrow_reader(10_000)
+    except (duckdb.Error, DataError) as exc:
         con.close()
         raise DataError(str(exc).strip().splitlines()[0]) from None
 
-    def rows() -> Iterator[list[Any]]:
+    def chunks() -> Iterator[bytes]:
         try:
+            header = True
             for batch in reader:
-                for row in batch.to_pylist():
-                    yield [_plain(v) for v in row.values()]
+                buffer = io.BytesIO()
+                options = pacsv.WriteOptions(include_header=header)
+                pacsv.write_csv(pa.Table.from_batches([batch]), buffer, options)
+                header = False
+                yield buffer.getvalue()
+            if header:  # no rows: the header alone
+                yield (",".join(f'"{n}"' for n in reader.schema.names) + "\n").encode()
         finally:
             con.close()
 
-    return list(reader.schema.names), rows()
+    return chunks()
+
+
+FORMULA = "^[=+@\t\r-]"
+"""Cells a spreadsheet would evaluate (RE2)."""
 
 
 def _search_sql(con: duckdb.DuckDBPyConnection, params: dict[str, str]) -> str:
@@ -261,7 +277,10 @@ def _search_sql(con: duckdb.DuckDBPyConnection, params: dict[str, str]) -> str:
 def search(src: Sources, params: dict[str, str], limit: int = PAGE_SIZE) -> dict[str, Any]:
     """A page of the rows of a SELECT typed in the SQL box, or of ``events`` matching the
     filter form."""
-    page = max(int(params.get("page") or 1), 1)
+    try:
+        page = max(int(params.get("page") or 1), 1)
+    except ValueError:
+        raise DataError(f"page must be a number, not {params['page']!r}") from None
     con = _connect(src)
     try:
         base = _search_sql(con, params)
@@ -300,13 +319,7 @@ def timeline(src: Sources, params: dict[str, str], limit: int = 2000) -> dict[st
     )
     finding = params.get("finding") or ""
     if finding and src.case is not None:
-        rule_id, _, who = finding.partition("@")
-        kept = [
-            f
-            for f in load_findings(src.case)
-            if f["id"] == rule_id and (not who or f["subject"] == who)
-        ]
-        subject.refs = sorted({r for f in kept for r in f["evidence"]})
+        subject.refs = finding_refs(src.case, finding) or []
     asked = any([subject.actor, subject.access_key, subject.ip, subject.resource, finding])
     if not asked:
         return {"params": params, "events": [], "histogram": None, "asked": False}
