@@ -82,7 +82,7 @@ def test_search_filters_pages_and_exports_csv(client):
     attacker = client.get("/search.csv", params={"sql": "SELECT '=HYPERLINK(1)' AS x"}).text
     assert "'=HYPERLINK(1)" in attacker  # a formula is text in a spreadsheet
     numbers = client.get("/search.csv", params={"sql": "SELECT -1 AS n, '-1' AS t"}).text
-    assert numbers.splitlines()[1] == "\"-1\",\"'-1\""  # only text is guarded
+    assert numbers.splitlines()[1] == '"-1","\'-1"'  # only text is guarded
     empty = client.get("/search.csv", params={"sql": "SELECT 1 AS a WHERE false"}).text
     assert empty.splitlines() == ['"a"']
     assert client.get("/search.json", params={"page": "x"}).json()["error"].startswith("page")
